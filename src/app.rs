@@ -1,0 +1,112 @@
+//! `papers serve`: the web server, the index follower and graceful shutdown.
+
+use crate::config::Global;
+use crate::index::{CommitPolicy, Ranking};
+use crate::services::Services;
+use crate::web::{self, AppState};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often the server looks for database changes to index (imports run by other
+/// processes, for example).
+const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+
+pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+    let services = Services::open(global).await?;
+    services.catch_up().await?;
+    let papers = services.store.count().await?;
+    if papers == 0 {
+        tracing::info!(
+            "the database is empty; fill it with `papers import arxiv-snapshot FILE` \
+             (see the README for the arXiv snapshot and other formats)"
+        );
+    } else {
+        tracing::info!(papers, "database ready");
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+
+    let shutdown = CancellationToken::new();
+    let follower = tokio::spawn(follow(
+        services.store.clone(),
+        services.index.clone(),
+        services.syncer.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(signal_shutdown(shutdown.clone()));
+    let state = AppState {
+        store: services.store.clone(),
+        index: services.index.clone(),
+        ranking: Ranking::default(),
+    };
+    let served = axum::serve(listener, web::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    shutdown.cancel();
+    let _ = follower.await;
+    services.close().await?;
+    tracing::info!("stopped");
+    Ok(served?)
+}
+
+/// Polls the database and indexes what other processes wrote.
+async fn follow(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    index: crate::index::SearchIndex,
+    syncer: Option<crate::index::Syncer>,
+    shutdown: CancellationToken,
+) {
+    let Some(syncer) = syncer else { return };
+    let mut tick = tokio::time::interval(FOLLOW_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let behind = match (store.max_seq().await, index.watermark()) {
+            (Ok(db), Ok(mark)) => db > mark.seq,
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "cannot read the database change sequence");
+                false
+            }
+            (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the index watermark");
+                false
+            }
+        };
+        if behind {
+            match syncer.catch_up(CommitPolicy::Now, None).await {
+                Ok(r) => tracing::info!(applied = r.applied, seq = r.seq, "indexed new papers"),
+                Err(e) => tracing::warn!(error = %e, "indexing new papers failed"),
+            }
+        }
+    }
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+async fn signal_shutdown(token: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+        _ = token.cancelled() => return,
+    }
+    tracing::info!("shutting down");
+    token.cancel();
+}

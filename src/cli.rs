@@ -1,0 +1,126 @@
+//! What each subcommand does.
+
+use crate::config::{Cli, Command, EvalArgs, Global, ImportCommand, SearchArgs, StatusArgs};
+use crate::import;
+use crate::index::Ranking;
+use crate::progress::Progress;
+use crate::services::Services;
+use anyhow::Context;
+use serde::Serialize;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Serve(args) => crate::app::serve(&global, args.bind).await,
+        Command::Import(cmd) => import_file(&global, &cmd).await,
+        Command::Reindex => reindex(&global).await,
+        Command::Search(args) => search(&global, &args).await,
+        Command::Status(args) => status(&global, &args).await,
+        Command::Eval(args) => eval(&args).await,
+    }
+}
+
+async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()> {
+    let (format, args) = cmd.format_and_args();
+    let input = import::input::open(&args.path)?;
+    let services = Services::open(global).await?;
+    services.catch_up().await?;
+    let summary = import::run(services.store.clone(), services.syncer.clone(), input, format).await;
+    services.close().await?;
+    let summary = summary?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!("{summary}");
+    }
+    match summary.input_error {
+        Some(e) => anyhow::bail!("{e} (every complete record before it was stored)"),
+        None => Ok(()),
+    }
+}
+
+async fn reindex(global: &Global) -> anyhow::Result<()> {
+    let services = Services::open(global).await?;
+    let syncer = services
+        .syncer
+        .clone()
+        .context("a running papers server holds the index; stop it to reindex")?;
+    let total = services.store.count().await?;
+    let progress = Progress::new("reindexing", Some(total as u64));
+    let report = syncer.rebuild(Some(progress.clone())).await?;
+    progress.finish();
+    drop(syncer);
+    services.close().await?;
+    println!(
+        "indexed {} papers in {:.1} s",
+        report.applied,
+        progress.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
+    let services = Services::open(global).await?;
+    services.catch_up().await?;
+    let query = args.query.join(" ");
+    let index = services.index.clone();
+    let limit = usize::from(args.limit);
+    let results = tokio::task::spawn_blocking(move || index.search(&query, limit, 0, Ranking::default()))
+        .await??;
+    services.close().await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&results)?);
+        return Ok(());
+    }
+    println!("{} matching papers", results.total);
+    for hit in &results.hits {
+        println!("{:>8.3}  {:<18} {}", hit.score, hit.id, hit.title);
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Status {
+    backend: &'static str,
+    papers: i64,
+    database_seq: i64,
+    index_seq: i64,
+    index_docs: u64,
+    index_dir: String,
+}
+
+async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
+    let services = Services::open(global).await?;
+    services.catch_up().await?;
+    let status = Status {
+        backend: services.store.backend(),
+        papers: services.store.count().await?,
+        database_seq: services.store.max_seq().await?,
+        index_seq: services.index.watermark()?.seq,
+        index_docs: services.index.num_docs(),
+        index_dir: services.index.dir().display().to_string(),
+    };
+    services.close().await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&status)?);
+    } else {
+        println!(
+            "{} database: {} papers, change {}\nindex {}: {} documents, change {}",
+            status.backend, status.papers, status.database_seq, status.index_dir, status.index_docs, status.index_seq
+        );
+    }
+    Ok(())
+}
+
+async fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let scores = crate::eval::run(&args.beir, &args.split, &args.title_boost).await?;
+    println!("split {} ({} queries)", args.split, scores.first().map_or(0, |s| s.queries));
+    println!("title_boost  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
+    for s in &scores {
+        println!(
+            "{:>11.2}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
+            s.title_boost, s.ndcg_at_10, s.recall_at_100, s.mrr_at_10, s.p50_ms, s.p95_ms
+        );
+    }
+    Ok(())
+}

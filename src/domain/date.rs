@@ -1,0 +1,126 @@
+//! Calendar dates as the sources write them (ISO `2024-02-19`, RFC 2822 `Mon, 2 Apr 2007 …`).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A validated calendar date; orders chronologically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("not a date: {0:?}")]
+pub struct DateError(pub String);
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+impl Date {
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    /// Parses `YYYY-MM-DD`, also when a time follows (`2024-02-19T10:00:00Z`).
+    pub fn parse_iso(raw: &str) -> Result<Self, DateError> {
+        let err = || DateError(raw.to_string());
+        let s = raw.trim();
+        let head = s.get(..10).ok_or_else(err)?;
+        if s.len() > 10 && !s[10..].starts_with(['T', ' ']) {
+            return Err(err());
+        }
+        let b = head.as_bytes();
+        if b[4] != b'-' || b[7] != b'-' {
+            return Err(err());
+        }
+        let num = |r: std::ops::Range<usize>| head.get(r).and_then(|t| t.parse::<u16>().ok());
+        let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+        match (y, m, d) {
+            (Some(y), Some(m), Some(d)) => Date::new(y, m as u8, d as u8).ok_or_else(err),
+            _ => Err(err()),
+        }
+    }
+
+    /// Parses RFC 2822 dates as the arXiv snapshot writes them: `Mon, 2 Apr 2007 19:18:42 GMT`.
+    pub fn parse_rfc2822(raw: &str) -> Result<Self, DateError> {
+        let err = || DateError(raw.to_string());
+        let s = raw.trim();
+        let s = s.split_once(',').map_or(s, |(_, rest)| rest);
+        let mut parts = s.split_whitespace();
+        let day: u8 = parts.next().and_then(|t| t.parse().ok()).ok_or_else(err)?;
+        let month = parts.next().ok_or_else(err)?.to_ascii_lowercase();
+        let month = MONTHS.iter().position(|m| month.starts_with(m)).ok_or_else(err)? as u8 + 1;
+        let year: u16 = parts.next().and_then(|t| t.parse().ok()).ok_or_else(err)?;
+        Date::new(year, month, day).ok_or_else(err)
+    }
+
+    pub fn year(&self) -> u16 {
+        self.year
+    }
+
+    /// `YYYYMMDD` as a number: sortable, and what the index keeps as a fast field.
+    pub fn as_number(&self) -> u64 {
+        u64::from(self.year) * 10_000 + u64::from(self.month) * 100 + u64::from(self.day)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Date::parse_iso(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_round_trips_and_validates() {
+        let d = Date::parse_iso("2024-02-29").unwrap();
+        assert_eq!(d.to_string(), "2024-02-29");
+        assert_eq!(d.as_number(), 20240229);
+        assert_eq!(Date::parse_iso("2024-02-19T10:00:00Z").unwrap().to_string(), "2024-02-19");
+        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "20240101", "", "2024-01-01x"] {
+            assert!(Date::parse_iso(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc2822_as_in_the_snapshot() {
+        let d = Date::parse_rfc2822("Mon, 2 Apr 2007 19:18:42 GMT").unwrap();
+        assert_eq!(d.to_string(), "2007-04-02");
+        assert!(Date::parse_rfc2822("Mon, 32 Apr 2007").is_err());
+        assert!(Date::parse_rfc2822("yesterday").is_err());
+    }
+
+    #[test]
+    fn orders_chronologically() {
+        assert!(Date::parse_iso("2023-12-31").unwrap() < Date::parse_iso("2024-01-01").unwrap());
+    }
+}

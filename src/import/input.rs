@@ -1,0 +1,118 @@
+//! Opening import inputs (file or stdin, plain, gzip or zstd) and reading bounded lines.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+/// A line longer than this is skipped, not buffered: no record is this large.
+pub const MAX_LINE: usize = 4 * 1024 * 1024;
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens `path` (`-` for stdin), decompressing gzip or zstd when the content says so.
+pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        let file = File::open(Path::new(path))
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot open {path}: {e}")))?;
+        Box::new(file)
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, raw);
+    let head = reader.fill_buf()?;
+    Ok(if head.starts_with(GZIP_MAGIC) {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(reader),
+        ))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            zstd::stream::read::Decoder::with_buffer(reader)?,
+        ))
+    } else {
+        Box::new(reader)
+    })
+}
+
+/// One line of input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The bytes of the line, without its line ending.
+    Text,
+    /// The line was longer than the limit; its bytes were read and dropped.
+    TooLong(usize),
+}
+
+/// Reads the next line into `buf` (cleared first), never holding more than `max` bytes.
+/// `Ok(None)` at the end of input.
+pub fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<Line>> {
+    buf.clear();
+    let mut total = 0usize;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((total > 0).then(|| finish(buf, total, max)));
+        }
+        let (take, end) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if total + take <= max + 1 {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        total += take;
+        reader.consume(take);
+        if end {
+            return Ok(Some(finish(buf, total, max)));
+        }
+    }
+}
+
+fn finish(buf: &mut Vec<u8>, total: usize, max: usize) -> Line {
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    if total > max + 1 {
+        buf.clear();
+        Line::TooLong(total)
+    } else {
+        Line::Text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max: usize) -> Vec<(Option<Line>, Vec<u8>)> {
+        let mut r: &[u8] = input;
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let line = read_line(&mut r, &mut buf, max).unwrap();
+            let end = line.is_none();
+            out.push((line, buf.clone()));
+            if end {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn splits_lines_and_drops_overlong_ones() {
+        let got = lines(b"ab\r\n0123456789\nlast", 4);
+        assert_eq!(got[0], (Some(Line::Text), b"ab".to_vec()));
+        assert_eq!(got[1], (Some(Line::TooLong(11)), vec![]));
+        assert_eq!(got[2], (Some(Line::Text), b"last".to_vec()));
+        assert_eq!(got[3].0, None);
+    }
+}

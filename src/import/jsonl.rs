@@ -1,0 +1,90 @@
+//! The generic import format: one paper per JSON line, only `id` and `title` required.
+//! BEIR corpora (`_id`, `title`, `text`) import as they are.
+
+use crate::domain::{ArxivId, Date, Paper};
+use serde::Deserialize;
+
+/// Longest id accepted.
+const MAX_ID: usize = 200;
+
+#[derive(Deserialize)]
+struct Record {
+    #[serde(alias = "_id")]
+    id: serde_json::Value,
+    title: Option<String>,
+    #[serde(rename = "abstract", alias = "text", default)]
+    abstract_text: Option<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+    published: Option<String>,
+    updated: Option<String>,
+    comments: Option<String>,
+    journal_ref: Option<String>,
+    doi: Option<String>,
+    license: Option<String>,
+}
+
+pub fn parse(line: &str) -> Result<Paper, String> {
+    let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let id = match r.id {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        other => return Err(format!("id must be a string, not {other}")),
+    };
+    let id = match ArxivId::parse(&id) {
+        Ok(arxiv) => arxiv.to_string(),
+        Err(_) => id.trim().to_string(),
+    };
+    if id.is_empty() || id.len() > MAX_ID || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("bad id {id:?}: 1 to {MAX_ID} characters, no spaces"));
+    }
+    let title = r.title.filter(|t| !t.trim().is_empty()).ok_or("missing title")?;
+    let date = |field: &str, raw: Option<String>| {
+        raw.map(|d| Date::parse_iso(&d).map_err(|e| format!("{field}: {e}")))
+            .transpose()
+    };
+    let mut paper = Paper {
+        id,
+        title,
+        abstract_text: r.abstract_text.unwrap_or_default(),
+        authors: r.authors,
+        categories: r.categories,
+        published: date("published", r.published)?,
+        updated: date("updated", r.updated)?,
+        comments: r.comments,
+        journal_ref: r.journal_ref,
+        doi: r.doi,
+        license: r.license,
+    };
+    paper.normalise();
+    Ok(paper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_generic_shape() {
+        let p = parse(r#"{"id":"x-1","title":"A  title","abstract":"Body","authors":["A B"],"categories":["cs.CL"],"published":"2024-02-01"}"#).unwrap();
+        assert_eq!((p.id.as_str(), p.title.as_str(), p.abstract_text.as_str()), ("x-1", "A title", "Body"));
+        assert_eq!(p.published.unwrap().to_string(), "2024-02-01");
+    }
+
+    #[test]
+    fn reads_beir_corpus_lines() {
+        let p = parse(r#"{"_id": "4983", "title": "Microstructural development", "text": "Alterations of the architecture", "metadata": {}}"#).unwrap();
+        assert_eq!(p.id, "4983");
+        assert_eq!(p.abstract_text, "Alterations of the architecture");
+    }
+
+    #[test]
+    fn rejects_bad_records() {
+        assert!(parse(r#"{"title":"no id"}"#).unwrap_err().contains("id"));
+        assert!(parse(r#"{"id":"a b","title":"T"}"#).unwrap_err().contains("bad id"));
+        assert!(parse(r#"{"id":"a","title":"T","published":"soon"}"#).unwrap_err().contains("published"));
+        assert!(parse(r#"{"id":"a","title":"T","authors":"A B"}"#).unwrap_err().contains("invalid type"));
+    }
+}

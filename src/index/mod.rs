@@ -1,0 +1,135 @@
+//! The tantivy index: derived from the database, stamped with the change sequence it reached.
+
+mod schema;
+mod search;
+mod sync;
+mod writer;
+
+pub use schema::Fields;
+pub use search::{Hit, Ranking, SearchResults};
+pub use sync::{CommitPolicy, SyncReport, Syncer};
+pub use writer::IndexWriter;
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
+
+/// Bumped whenever the schema or the analysers change: an index built with another
+/// version is rebuilt from the database.
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index error: {0}")]
+    Tantivy(#[from] TantivyError),
+    #[error("cannot use index directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("index task failed: {0}")]
+    Task(String),
+}
+
+pub type IndexResult<T> = Result<T, IndexError>;
+
+/// What the index has applied: the database it follows and the last change it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub database_id: String,
+    pub seq: i64,
+    pub schema: u32,
+}
+
+/// The on-disk index and a reader over it. Cheap to clone.
+#[derive(Clone)]
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    dir: PathBuf,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it (and the directory) if needed. An index whose
+    /// schema differs from this build's is discarded: the database rebuilds it.
+    pub fn open(dir: &Path) -> IndexResult<Self> {
+        let dir_err = |source| IndexError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(dir_err)?;
+        let (schema, fields) = schema::build();
+        let open = || -> tantivy::Result<Index> {
+            let mmap = MmapDirectory::open(dir)
+                .map_err(|e| TantivyError::SystemError(e.to_string()))?;
+            Index::builder()
+                .schema(schema.clone())
+                .tokenizers(schema::tokenizers())
+                .open_or_create(mmap)
+        };
+        let index = match open() {
+            Err(TantivyError::SchemaError(reason)) => {
+                tracing::warn!(%reason, dir = %dir.display(), "index schema changed, rebuilding");
+                std::fs::remove_dir_all(dir).map_err(dir_err)?;
+                std::fs::create_dir_all(dir).map_err(dir_err)?;
+                open()?
+            }
+            other => other?,
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The watermark of the last commit; the default (seq 0) for a new index or one built
+    /// by another schema version.
+    pub fn watermark(&self) -> IndexResult<Watermark> {
+        let metas = self.index.load_metas()?;
+        let mark = metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Watermark>(p).ok())
+            .filter(|w| w.schema == SCHEMA_VERSION);
+        Ok(mark.unwrap_or_default())
+    }
+
+    /// Takes the index's single writer. `Ok(None)` when another process (a running server)
+    /// holds it: that process keeps the index current.
+    pub fn try_writer(&self) -> IndexResult<Option<IndexWriter>> {
+        match IndexWriter::new(&self.index, self.fields.clone()) {
+            Ok(w) => Ok(Some(w)),
+            Err(TantivyError::LockFailure(..)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes the latest commit visible to searches now instead of after the reload delay.
+    pub fn refresh(&self) -> IndexResult<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Number of documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every paper id visible to searches, in index order (duplicates included, if any).
+    pub fn all_ids(&self) -> IndexResult<Vec<String>> {
+        search::all_ids(&self.reader.searcher(), &self.fields)
+    }
+}

@@ -1,0 +1,166 @@
+//! Keeps the index equal to the database by replaying changes after the index watermark.
+
+use super::{IndexResult, IndexWriter, SearchIndex};
+use crate::progress::Progress;
+use crate::store::Store;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Changes read from the database per round trip.
+const PAGE: i64 = 2_000;
+/// Commit after this many uncommitted documents...
+const COMMIT_DOCS: u64 = 100_000;
+/// ...or after this long, when the caller lets the syncer pick (`CommitPolicy::WhenDue`).
+const COMMIT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// When `catch_up` commits what it applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitPolicy {
+    /// Commit before returning: the index is durable and visible up to the database.
+    Now,
+    /// Commit only when enough has piled up (while following a running import).
+    WhenDue,
+}
+
+/// What one catch-up did.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct SyncReport {
+    /// Documents written to the index.
+    pub applied: u64,
+    /// The index followed another database or was ahead of this one, and was emptied.
+    pub rebuilt: bool,
+    /// The change sequence the index has now applied (committed or not).
+    pub seq: i64,
+}
+
+struct State {
+    writer: IndexWriter,
+    /// Highest change applied to the writer; `None` until read from the watermark.
+    applied_seq: Option<i64>,
+    database_id: String,
+    /// Empty the index and replay the whole database on the next catch-up.
+    rebuild: bool,
+    uncommitted: u64,
+    last_commit: Instant,
+}
+
+/// Owns the index writer and feeds it from the store. Clones share one writer.
+#[derive(Clone)]
+pub struct Syncer {
+    state: Arc<Mutex<State>>,
+    index: SearchIndex,
+    store: Arc<dyn Store>,
+}
+
+impl Syncer {
+    pub fn new(index: SearchIndex, writer: IndexWriter, store: Arc<dyn Store>) -> Self {
+        let state = State {
+            writer,
+            applied_seq: None,
+            database_id: String::new(),
+            rebuild: false,
+            uncommitted: 0,
+            last_commit: Instant::now(),
+        };
+        Syncer {
+            state: Arc::new(Mutex::new(state)),
+            index,
+            store,
+        }
+    }
+
+    /// Applies every change after the watermark. Runs on a blocking thread: tantivy work
+    /// never occupies the async runtime.
+    pub async fn catch_up(&self, policy: CommitPolicy, progress: Option<Progress>) -> IndexResult<SyncReport> {
+        let this = self.clone();
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || this.catch_up_blocking(&rt, policy, progress.as_ref()))
+            .await
+            .map_err(|e| super::IndexError::Task(e.to_string()))?
+    }
+
+    fn catch_up_blocking(
+        &self,
+        rt: &tokio::runtime::Handle,
+        policy: CommitPolicy,
+        progress: Option<&Progress>,
+    ) -> IndexResult<SyncReport> {
+        let mut state = self.state.lock().map_err(|e| super::IndexError::Task(e.to_string()))?;
+        let mut report = SyncReport::default();
+        let store = self.store.as_ref();
+        if state.applied_seq.is_none() {
+            let database_id = rt.block_on(store.database_id())?;
+            let max_seq = rt.block_on(store.max_seq())?;
+            let mark = self.index.watermark()?;
+            state.database_id = database_id;
+            state.applied_seq = Some(mark.seq);
+            if mark.database_id != state.database_id || mark.seq > max_seq {
+                if self.index.num_docs() > 0 {
+                    tracing::warn!(index = %self.index.dir().display(), "index follows another database, rebuilding");
+                }
+                state.rebuild = true;
+            }
+        }
+        if state.rebuild {
+            state.writer.clear()?;
+            state.applied_seq = Some(0);
+            state.rebuild = false;
+            report.rebuilt = true;
+        }
+        let mut seq = state.applied_seq.unwrap_or(0);
+        loop {
+            let changes = rt.block_on(store.changes_since(seq, PAGE))?;
+            let Some(last) = changes.last() else { break };
+            seq = last.seq;
+            for change in &changes {
+                state.writer.upsert(&change.paper)?;
+            }
+            let n = changes.len() as u64;
+            report.applied += n;
+            state.uncommitted += n;
+            state.applied_seq = Some(seq);
+            if let Some(p) = progress {
+                p.advance(n);
+            }
+            if state.uncommitted >= COMMIT_DOCS {
+                commit(&mut state, seq)?;
+            }
+        }
+        let due = state.uncommitted > 0 && state.last_commit.elapsed() >= COMMIT_INTERVAL;
+        if policy == CommitPolicy::Now || due || report.rebuilt {
+            commit(&mut state, seq)?;
+            self.index.refresh()?;
+        }
+        report.seq = seq;
+        Ok(report)
+    }
+
+    /// Empties the index and replays the whole database into it.
+    pub async fn rebuild(&self, progress: Option<Progress>) -> IndexResult<SyncReport> {
+        self.state
+            .lock()
+            .map_err(|e| super::IndexError::Task(e.to_string()))?
+            .rebuild = true;
+        self.catch_up(CommitPolicy::Now, progress).await
+    }
+
+    /// Commits what is pending and lets merges finish; the writer lock is released.
+    pub async fn close(self) -> IndexResult<()> {
+        self.catch_up(CommitPolicy::Now, None).await?;
+        let Ok(mutex) = Arc::try_unwrap(self.state) else {
+            return Ok(()); // another clone still uses the writer and closes it
+        };
+        let state = mutex.into_inner().map_err(|e| super::IndexError::Task(e.to_string()))?;
+        tokio::task::spawn_blocking(move || state.writer.close())
+            .await
+            .map_err(|e| super::IndexError::Task(e.to_string()))?
+    }
+}
+
+fn commit(state: &mut State, seq: i64) -> IndexResult<()> {
+    let database_id = state.database_id.clone();
+    state.writer.commit(&database_id, seq)?;
+    state.uncommitted = 0;
+    state.last_commit = Instant::now();
+    Ok(())
+}

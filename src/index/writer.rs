@@ -1,0 +1,71 @@
+//! The single index writer: turns papers into documents and commits with a watermark.
+
+use super::{Fields, IndexResult, SCHEMA_VERSION, Watermark};
+use crate::domain::Paper;
+use tantivy::{Index, TantivyDocument, Term};
+
+/// Memory for the writer's in-flight segments, shared by its threads.
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
+/// Owns the index lock. Documents added are invisible until `commit`.
+pub struct IndexWriter {
+    inner: tantivy::IndexWriter,
+    fields: Fields,
+}
+
+impl IndexWriter {
+    pub(super) fn new(index: &Index, fields: Fields) -> tantivy::Result<Self> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let inner = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
+        Ok(IndexWriter { inner, fields })
+    }
+
+    /// Replaces any document with this paper's id.
+    pub fn upsert(&self, paper: &Paper) -> IndexResult<()> {
+        let f = &self.fields;
+        self.inner.delete_term(Term::from_field_text(f.id, &paper.id));
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, &paper.id);
+        doc.add_text(f.title, &paper.title);
+        doc.add_text(f.text, &paper.title);
+        doc.add_text(f.text, &paper.abstract_text);
+        for author in &paper.authors {
+            doc.add_text(f.authors, author);
+        }
+        for category in &paper.categories {
+            doc.add_text(f.categories, category);
+        }
+        if let Some(date) = paper.published {
+            doc.add_u64(f.published, date.as_number());
+        }
+        self.inner.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Drops every document (used when the index follows a different database).
+    pub fn clear(&self) -> IndexResult<()> {
+        self.inner.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes everything added so far durable and visible, recording that the index now
+    /// holds every change of `database_id` up to `seq`.
+    pub fn commit(&mut self, database_id: &str, seq: i64) -> IndexResult<()> {
+        let mark = Watermark {
+            database_id: database_id.to_string(),
+            seq,
+            schema: SCHEMA_VERSION,
+        };
+        let payload = serde_json::to_string(&mark).expect("watermark serialises");
+        let mut prepared = self.inner.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Waits for background merges to finish and releases the lock.
+    pub fn close(self) -> IndexResult<()> {
+        self.inner.wait_merging_threads()?;
+        Ok(())
+    }
+}

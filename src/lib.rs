@@ -1,0 +1,14 @@
+//! papers: a self-hosted paper search service (arXiv and ML venues, BM25 over tantivy).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod eval;
+pub mod import;
+pub mod index;
+pub mod progress;
+pub mod services;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,67 @@
+//! Opening the store and the index together, with the index caught up to the database.
+
+use crate::config::Global;
+use crate::index::{CommitPolicy, SearchIndex, SyncReport, Syncer};
+use crate::progress::Progress;
+use crate::store::{self, Store};
+use anyhow::Context;
+use std::sync::Arc;
+
+/// Catch-ups larger than this show progress.
+const SHOW_PROGRESS_ABOVE: i64 = 20_000;
+
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub index: SearchIndex,
+    /// `None` when another process (a running server) holds the index writer.
+    pub syncer: Option<Syncer>,
+}
+
+impl Services {
+    /// Connects to the database (running migrations) and opens the index.
+    pub async fn open(global: &Global) -> anyhow::Result<Self> {
+        let url = &global.database_url;
+        let store = store::connect(url)
+            .await
+            .with_context(|| format!("cannot open database {}", store::redact(url)))?;
+        let index = SearchIndex::open(&global.index_dir())?;
+        let syncer = index
+            .try_writer()?
+            .map(|w| Syncer::new(index.clone(), w, store.clone()));
+        if syncer.is_none() {
+            tracing::info!("another papers process holds the index and keeps it current");
+        }
+        Ok(Services {
+            store,
+            index,
+            syncer,
+        })
+    }
+
+    /// Applies every database change the index has not seen (after a crash, or changes
+    /// another process wrote), committing before it returns.
+    pub async fn catch_up(&self) -> anyhow::Result<SyncReport> {
+        let Some(syncer) = &self.syncer else {
+            return Ok(SyncReport::default());
+        };
+        let behind = self.store.max_seq().await? - self.index.watermark()?.seq;
+        let progress = (behind > SHOW_PROGRESS_ABOVE).then(|| Progress::new("indexing", Some(behind as u64)));
+        let report = syncer.catch_up(CommitPolicy::Now, progress.clone()).await?;
+        if let Some(p) = progress {
+            p.finish();
+        }
+        if report.applied > 0 {
+            tracing::info!(applied = report.applied, seq = report.seq, "index caught up with the database");
+        }
+        Ok(report)
+    }
+
+    /// Commits the index, releases its lock and closes the database connections.
+    pub async fn close(self) -> anyhow::Result<()> {
+        if let Some(syncer) = self.syncer {
+            syncer.close().await?;
+        }
+        self.store.close().await;
+        Ok(())
+    }
+}

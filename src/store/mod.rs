@@ -1,0 +1,108 @@
+//! The source of truth: a `Store` trait with SQLite (embedded default) and PostgreSQL backends.
+
+mod batch;
+mod postgres;
+mod row;
+mod sql;
+mod sqlite;
+
+use crate::domain::Paper;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+pub use batch::BatchOutcome;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored row {id} is corrupt: {reason}")]
+    Corrupt { id: String, reason: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A paper as it stands at one point of the change sequence.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub seq: i64,
+    pub paper: Paper,
+}
+
+/// Everything the service keeps durably. Both backends behave the same; the shared
+/// integration tests hold them to it.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Writes one batch in one transaction: all of it or none. A paper whose stored copy
+    /// is identical is left alone; one whose stored copy has a later `updated` date is
+    /// kept as stored. Every written paper gets a new, strictly increasing `seq`.
+    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome>;
+
+    /// Papers written after `after_seq`, in sequence order, at most `limit`.
+    async fn changes_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<Change>>;
+
+    /// The highest sequence number handed out (0 for an empty database).
+    async fn max_seq(&self) -> StoreResult<i64>;
+
+    /// A random id made when the database was created.
+    async fn database_id(&self) -> StoreResult<String>;
+
+    /// The papers with these ids, in the order given; unknown ids are left out.
+    async fn papers_by_id(&self, ids: &[String]) -> StoreResult<Vec<Paper>>;
+
+    /// The most recently published papers.
+    async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>>;
+
+    async fn count(&self) -> StoreResult<i64>;
+
+    /// Waits for in-flight queries and closes the connections.
+    async fn close(&self);
+}
+
+/// Opens the database the URL names (`sqlite:` or `postgres:`), creating a SQLite file if
+/// needed, and runs the embedded migrations.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::Config(format!(
+            "unsupported database URL {}: use sqlite://PATH or postgres://…",
+            redact(url)
+        )))
+    }
+}
+
+/// The URL with any password replaced, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/papers.db"), "sqlite://data/papers.db");
+    }
+}
