@@ -25,7 +25,13 @@ async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()>
     let input = import::input::open(&args.path)?;
     let services = Services::open(global).await?;
     services.catch_up().await?;
-    let summary = import::run(services.store.clone(), services.syncer.clone(), input, format).await;
+    let summary = import::run(
+        services.store.clone(),
+        services.syncer.clone(),
+        input,
+        format,
+    )
+    .await;
     services.close().await?;
     let summary = summary?;
     if args.json {
@@ -65,8 +71,9 @@ async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
     let query = args.query.join(" ");
     let index = services.index.clone();
     let limit = usize::from(args.limit);
-    let results = tokio::task::spawn_blocking(move || index.search(&query, limit, 0, Ranking::default()))
-        .await??;
+    let results =
+        tokio::task::spawn_blocking(move || index.search(&query, limit, 0, Ranking::default()))
+            .await??;
     services.close().await?;
     if args.json {
         println!("{}", serde_json::to_string(&results)?);
@@ -106,7 +113,12 @@ async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
     } else {
         println!(
             "{} database: {} papers, change {}\nindex {}: {} documents, change {}",
-            status.backend, status.papers, status.database_seq, status.index_dir, status.index_docs, status.index_seq
+            status.backend,
+            status.papers,
+            status.database_seq,
+            status.index_dir,
+            status.index_docs,
+            status.index_seq
         );
     }
     Ok(())
@@ -114,7 +126,11 @@ async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
 
 async fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let scores = crate::eval::run(&args.beir, &args.split, &args.title_boost).await?;
-    println!("split {} ({} queries)", args.split, scores.first().map_or(0, |s| s.queries));
+    println!(
+        "split {} ({} queries)",
+        args.split,
+        scores.first().map_or(0, |s| s.queries)
+    );
     println!("title_boost  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
     for s in &scores {
         println!(

@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "papers", version, about = "Self-hosted paper search: arXiv and ML venues")]
+#[command(
+    name = "papers",
+    version,
+    about = "Self-hosted paper search: arXiv and ML venues"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -18,7 +22,12 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Global {
     /// Database: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`.
-    #[arg(long, global = true, env = "PAPERS_DATABASE_URL", default_value = "sqlite://data/papers.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "PAPERS_DATABASE_URL",
+        default_value = "sqlite://data/papers.db"
+    )]
     pub database_url: String,
     /// Directory for the search index and other derived data.
     #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "data")]

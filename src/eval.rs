@@ -68,7 +68,12 @@ pub async fn run(dir: &Path, split: &str, title_boosts: &[f32]) -> anyhow::Resul
     Ok(all)
 }
 
-fn score(index: &SearchIndex, queries: &[Query], qrels: &Qrels, ranking: Ranking) -> anyhow::Result<Scores> {
+fn score(
+    index: &SearchIndex,
+    queries: &[Query],
+    qrels: &Qrels,
+    ranking: Ranking,
+) -> anyhow::Result<Scores> {
     let (mut ndcg, mut recall, mut mrr) = (0.0, 0.0, 0.0);
     let mut latencies = Vec::with_capacity(queries.len());
     for q in queries {
@@ -83,7 +88,12 @@ fn score(index: &SearchIndex, queries: &[Query], qrels: &Qrels, ranking: Ranking
     }
     latencies.sort_by(f64::total_cmp);
     let n = queries.len().max(1) as f64;
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Ok(Scores {
         title_boost: ranking.title_boost,
         queries: queries.len(),
@@ -106,14 +116,27 @@ pub fn ndcg_at(ranked: &[&str], judged: &HashMap<String, u32>, k: usize) -> f64 
         .sum();
     let mut ideal: Vec<u32> = judged.values().copied().filter(|&g| g > 0).collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
-    let idcg: f64 = ideal.iter().take(k).enumerate().map(|(i, &g)| f64::from(g) * discount(i)).sum();
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, &g)| f64::from(g) * discount(i))
+        .sum();
     if idcg == 0.0 { 0.0 } else { dcg / idcg }
 }
 
 pub fn recall_at(ranked: &[&str], judged: &HashMap<String, u32>, k: usize) -> f64 {
     let relevant = judged.values().filter(|&&g| g > 0).count();
-    let found = ranked.iter().take(k).filter(|id| judged.get(**id).is_some_and(|&g| g > 0)).count();
-    if relevant == 0 { 0.0 } else { found as f64 / relevant as f64 }
+    let found = ranked
+        .iter()
+        .take(k)
+        .filter(|id| judged.get(**id).is_some_and(|&g| g > 0))
+        .count();
+    if relevant == 0 {
+        0.0
+    } else {
+        found as f64 / relevant as f64
+    }
 }
 
 pub fn mrr_at(ranked: &[&str], judged: &HashMap<String, u32>, k: usize) -> f64 {
@@ -125,25 +148,38 @@ pub fn mrr_at(ranked: &[&str], judged: &HashMap<String, u32>, k: usize) -> f64 {
 }
 
 fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut qrels = Qrels::new();
     for (no, line) in text.lines().enumerate().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let [query, doc, grade] = cols[..] else {
-            anyhow::bail!("{}:{}: expected query-id, corpus-id, score", path.display(), no + 1);
+            anyhow::bail!(
+                "{}:{}: expected query-id, corpus-id, score",
+                path.display(),
+                no + 1
+            );
         };
-        let grade: u32 = grade.trim().parse().with_context(|| format!("{}:{}: bad score", path.display(), no + 1))?;
-        qrels.entry(query.to_string()).or_default().insert(doc.to_string(), grade);
+        let grade: u32 = grade
+            .trim()
+            .parse()
+            .with_context(|| format!("{}:{}: bad score", path.display(), no + 1))?;
+        qrels
+            .entry(query.to_string())
+            .or_default()
+            .insert(doc.to_string(), grade);
     }
     Ok(qrels)
 }
 
 /// The queries that have judgements, in file order.
 fn read_queries(path: &Path, qrels: &Qrels) -> anyhow::Result<Vec<Query>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut queries = Vec::new();
     for (no, line) in text.lines().enumerate() {
-        let q: Query = serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), no + 1))?;
+        let q: Query =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), no + 1))?;
         if qrels.contains_key(&q.id) {
             queries.push(q);
         }

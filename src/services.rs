@@ -45,13 +45,18 @@ impl Services {
             return Ok(SyncReport::default());
         };
         let behind = self.store.max_seq().await? - self.index.watermark()?.seq;
-        let progress = (behind > SHOW_PROGRESS_ABOVE).then(|| Progress::new("indexing", Some(behind as u64)));
+        let progress =
+            (behind > SHOW_PROGRESS_ABOVE).then(|| Progress::new("indexing", Some(behind as u64)));
         let report = syncer.catch_up(CommitPolicy::Now, progress.clone()).await?;
         if let Some(p) = progress {
             p.finish();
         }
         if report.applied > 0 {
-            tracing::info!(applied = report.applied, seq = report.seq, "index caught up with the database");
+            tracing::info!(
+                applied = report.applied,
+                seq = report.seq,
+                "index caught up with the database"
+            );
         }
         Ok(report)
     }

@@ -1,8 +1,8 @@
 -- Papers and the change sequence the search index follows.
 CREATE TABLE papers (
-    id          TEXT PRIMARY KEY NOT NULL,
+    id          TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
     seq         INTEGER NOT NULL UNIQUE,
-    title       TEXT NOT NULL,
+    title       TEXT NOT NULL CHECK (title <> ''),
     abstract    TEXT NOT NULL DEFAULT '',
     authors     TEXT NOT NULL DEFAULT '[]',
     categories  TEXT NOT NULL DEFAULT '[]',

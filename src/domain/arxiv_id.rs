@@ -99,7 +99,14 @@ mod tests {
 
     #[test]
     fn rejects_other_text() {
-        for raw in ["", "2402", "24021.2354", "graph neural", "hep-th/99", "../etc/passwd"] {
+        for raw in [
+            "",
+            "2402",
+            "24021.2354",
+            "graph neural",
+            "hep-th/99",
+            "../etc/passwd",
+        ] {
             assert!(ArxivId::parse(raw).is_err(), "{raw}");
         }
     }

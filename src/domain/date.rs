@@ -62,7 +62,11 @@ impl Date {
         let mut parts = s.split_whitespace();
         let day: u8 = parts.next().and_then(|t| t.parse().ok()).ok_or_else(err)?;
         let month = parts.next().ok_or_else(err)?.to_ascii_lowercase();
-        let month = MONTHS.iter().position(|m| month.starts_with(m)).ok_or_else(err)? as u8 + 1;
+        let month = MONTHS
+            .iter()
+            .position(|m| month.starts_with(m))
+            .ok_or_else(err)? as u8
+            + 1;
         let year: u16 = parts.next().and_then(|t| t.parse().ok()).ok_or_else(err)?;
         Date::new(year, month, day).ok_or_else(err)
     }
@@ -105,8 +109,18 @@ mod tests {
         let d = Date::parse_iso("2024-02-29").unwrap();
         assert_eq!(d.to_string(), "2024-02-29");
         assert_eq!(d.as_number(), 20240229);
-        assert_eq!(Date::parse_iso("2024-02-19T10:00:00Z").unwrap().to_string(), "2024-02-19");
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "20240101", "", "2024-01-01x"] {
+        assert_eq!(
+            Date::parse_iso("2024-02-19T10:00:00Z").unwrap().to_string(),
+            "2024-02-19"
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "20240101",
+            "",
+            "2024-01-01x",
+        ] {
             assert!(Date::parse_iso(bad).is_err(), "{bad}");
         }
     }

@@ -47,7 +47,11 @@ pub enum Line {
 
 /// Reads the next line into `buf` (cleared first), never holding more than `max` bytes.
 /// `Ok(None)` at the end of input.
-pub fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<Line>> {
+pub fn read_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<Line>> {
     buf.clear();
     let mut total = 0usize;
     loop {

@@ -37,10 +37,16 @@ pub fn parse(line: &str) -> Result<Paper, String> {
         Ok(arxiv) => arxiv.to_string(),
         Err(_) => id.trim().to_string(),
     };
-    if id.is_empty() || id.len() > MAX_ID || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("bad id {id:?}: 1 to {MAX_ID} characters, no spaces"));
+    if id.is_empty() || id.len() > MAX_ID || id.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "bad id {id:?}: 1 to {MAX_ID} characters, no spaces"
+        ));
     }
-    let title = r.title.filter(|t| !t.trim().is_empty()).ok_or("missing title")?;
+    let title = r
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .ok_or("missing title")?;
     let date = |field: &str, raw: Option<String>| {
         raw.map(|d| Date::parse_iso(&d).map_err(|e| format!("{field}: {e}")))
             .transpose()
@@ -69,7 +75,10 @@ mod tests {
     #[test]
     fn reads_the_generic_shape() {
         let p = parse(r#"{"id":"x-1","title":"A  title","abstract":"Body","authors":["A B"],"categories":["cs.CL"],"published":"2024-02-01"}"#).unwrap();
-        assert_eq!((p.id.as_str(), p.title.as_str(), p.abstract_text.as_str()), ("x-1", "A title", "Body"));
+        assert_eq!(
+            (p.id.as_str(), p.title.as_str(), p.abstract_text.as_str()),
+            ("x-1", "A title", "Body")
+        );
         assert_eq!(p.published.unwrap().to_string(), "2024-02-01");
     }
 
@@ -83,8 +92,20 @@ mod tests {
     #[test]
     fn rejects_bad_records() {
         assert!(parse(r#"{"title":"no id"}"#).unwrap_err().contains("id"));
-        assert!(parse(r#"{"id":"a b","title":"T"}"#).unwrap_err().contains("bad id"));
-        assert!(parse(r#"{"id":"a","title":"T","published":"soon"}"#).unwrap_err().contains("published"));
-        assert!(parse(r#"{"id":"a","title":"T","authors":"A B"}"#).unwrap_err().contains("invalid type"));
+        assert!(
+            parse(r#"{"id":"a b","title":"T"}"#)
+                .unwrap_err()
+                .contains("bad id")
+        );
+        assert!(
+            parse(r#"{"id":"a","title":"T","published":"soon"}"#)
+                .unwrap_err()
+                .contains("published")
+        );
+        assert!(
+            parse(r#"{"id":"a","title":"T","authors":"A B"}"#)
+                .unwrap_err()
+                .contains("invalid type")
+        );
     }
 }

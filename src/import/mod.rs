@@ -77,7 +77,9 @@ pub async fn run(
     let reader = std::thread::spawn(move || read_batches(input, parse, tx));
 
     let written = Arc::new(Notify::new());
-    let follower = syncer.clone().map(|s| tokio::spawn(follow(s, written.clone())));
+    let follower = syncer
+        .clone()
+        .map(|s| tokio::spawn(follow(s, written.clone())));
     let mut outcome = BatchOutcome::default();
     let mut failure = None;
     while let Some(batch) = rx.recv().await {
@@ -100,7 +102,9 @@ pub async fn run(
         let _ = f.await;
     }
     if let Some(e) = failure {
-        return Err(anyhow::Error::new(e).context("import stopped; every batch before this one is stored"));
+        return Err(
+            anyhow::Error::new(e).context("import stopped; every batch before this one is stored")
+        );
     }
     if let Some(syncer) = syncer {
         syncer.catch_up(CommitPolicy::Now, None).await?;

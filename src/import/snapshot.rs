@@ -30,7 +30,10 @@ struct Version {
 pub fn parse(line: &str) -> Result<Paper, String> {
     let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let id = ArxivId::parse(&r.id).map_err(|e| e.to_string())?;
-    let title = r.title.filter(|t| !t.trim().is_empty()).ok_or("missing title")?;
+    let title = r
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .ok_or("missing title")?;
     let authors = match r.authors_parsed {
         Some(parsed) if !parsed.is_empty() => parsed.iter().map(|p| join_name(p)).collect(),
         _ => split_authors(r.authors.as_deref().unwrap_or_default()),
@@ -53,7 +56,10 @@ pub fn parse(line: &str) -> Result<Paper, String> {
             .map(str::to_string)
             .collect(),
         published,
-        updated: r.update_date.as_deref().and_then(|d| Date::parse_iso(d).ok()),
+        updated: r
+            .update_date
+            .as_deref()
+            .and_then(|d| Date::parse_iso(d).ok()),
         comments: r.comments,
         journal_ref: r.journal_ref,
         doi: r.doi,
@@ -110,16 +116,31 @@ mod tests {
 
     #[test]
     fn falls_back_to_the_author_string() {
-        let p = parse(r#"{"id":"hep-th/9901001v2","title":"T","authors":"A. One, B. Two and C. Three"}"#).unwrap();
+        let p = parse(
+            r#"{"id":"hep-th/9901001v2","title":"T","authors":"A. One, B. Two and C. Three"}"#,
+        )
+        .unwrap();
         assert_eq!(p.id, "hep-th/9901001");
         assert_eq!(p.authors, ["A. One", "B. Two", "C. Three"]);
     }
 
     #[test]
     fn reports_what_is_wrong() {
-        assert!(parse(r#"{"id":"0704.0001"}"#).unwrap_err().contains("title"));
-        assert!(parse(r#"{"id":"nope","title":"T"}"#).unwrap_err().contains("arXiv id"));
-        assert!(parse(r#"{"id":"0704.0001","title":7}"#).unwrap_err().contains("invalid type"));
+        assert!(
+            parse(r#"{"id":"0704.0001"}"#)
+                .unwrap_err()
+                .contains("title")
+        );
+        assert!(
+            parse(r#"{"id":"nope","title":"T"}"#)
+                .unwrap_err()
+                .contains("arXiv id")
+        );
+        assert!(
+            parse(r#"{"id":"0704.0001","title":7}"#)
+                .unwrap_err()
+                .contains("invalid type")
+        );
         assert!(parse("{").is_err());
     }
 }

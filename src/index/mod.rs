@@ -64,8 +64,8 @@ impl SearchIndex {
         std::fs::create_dir_all(dir).map_err(dir_err)?;
         let (schema, fields) = schema::build();
         let open = || -> tantivy::Result<Index> {
-            let mmap = MmapDirectory::open(dir)
-                .map_err(|e| TantivyError::SystemError(e.to_string()))?;
+            let mmap =
+                MmapDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
             Index::builder()
                 .schema(schema.clone())
                 .tokenizers(schema::tokenizers())

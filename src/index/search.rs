@@ -24,7 +24,7 @@ pub struct Ranking {
 impl Default for Ranking {
     fn default() -> Self {
         Ranking {
-            title_boost: 0.5,
+            title_boost: 0.25,
             author_boost: 1.0,
         }
     }
@@ -46,14 +46,29 @@ pub struct SearchResults {
 impl SearchIndex {
     /// Ranks papers for a free-text query. Words are analysed like the indexed text
     /// (lower-cased, folded, stemmed) and OR-ed; a query without words matches nothing.
-    pub fn search(&self, text: &str, limit: usize, offset: usize, ranking: Ranking) -> IndexResult<SearchResults> {
+    pub fn search(
+        &self,
+        text: &str,
+        limit: usize,
+        offset: usize,
+        ranking: Ranking,
+    ) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
         let Some(query) = self.build_query(text, ranking) else {
-            return Ok(SearchResults { total: 0, hits: Vec::new() });
+            return Ok(SearchResults {
+                total: 0,
+                hits: Vec::new(),
+            });
         };
-        let top = TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score();
+        let top = TopDocs::with_limit(limit.max(1))
+            .and_offset(offset)
+            .order_by_score();
         let (top, total) = searcher.search(&query, &(top, Count))?;
-        let hits = if limit == 0 { Vec::new() } else { self.hits(&searcher, top)? };
+        let hits = if limit == 0 {
+            Vec::new()
+        } else {
+            self.hits(&searcher, top)?
+        };
         Ok(SearchResults {
             total: total as u64,
             hits,
@@ -66,10 +81,16 @@ impl SearchIndex {
         let prose = self.analyse(PROSE, text);
         for word in &prose {
             clauses.push((Occur::Should, term_query(f.text, word, 1.0)));
-            clauses.push((Occur::Should, term_query(f.title, word, ranking.title_boost)));
+            clauses.push((
+                Occur::Should,
+                term_query(f.title, word, ranking.title_boost),
+            ));
         }
         for name in &self.analyse(NAMES, text) {
-            clauses.push((Occur::Should, term_query(f.authors, name, ranking.author_boost)));
+            clauses.push((
+                Occur::Should,
+                term_query(f.authors, name, ranking.author_boost),
+            ));
         }
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
@@ -105,12 +126,18 @@ impl SearchIndex {
 }
 
 fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {
-    let term = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+    let term = TermQuery::new(
+        Term::from_field_text(field, word),
+        IndexRecordOption::WithFreqs,
+    );
     Box::new(BoostQuery::new(Box::new(term), boost))
 }
 
 fn text_value(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
-    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Every live document's id.

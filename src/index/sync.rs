@@ -71,7 +71,11 @@ impl Syncer {
 
     /// Applies every change after the watermark. Runs on a blocking thread: tantivy work
     /// never occupies the async runtime.
-    pub async fn catch_up(&self, policy: CommitPolicy, progress: Option<Progress>) -> IndexResult<SyncReport> {
+    pub async fn catch_up(
+        &self,
+        policy: CommitPolicy,
+        progress: Option<Progress>,
+    ) -> IndexResult<SyncReport> {
         let this = self.clone();
         let rt = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || this.catch_up_blocking(&rt, policy, progress.as_ref()))
@@ -85,7 +89,10 @@ impl Syncer {
         policy: CommitPolicy,
         progress: Option<&Progress>,
     ) -> IndexResult<SyncReport> {
-        let mut state = self.state.lock().map_err(|e| super::IndexError::Task(e.to_string()))?;
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|e| super::IndexError::Task(e.to_string()))?;
         let mut report = SyncReport::default();
         let store = self.store.as_ref();
         if state.applied_seq.is_none() {
@@ -150,7 +157,9 @@ impl Syncer {
         let Ok(mutex) = Arc::try_unwrap(self.state) else {
             return Ok(()); // another clone still uses the writer and closes it
         };
-        let state = mutex.into_inner().map_err(|e| super::IndexError::Task(e.to_string()))?;
+        let state = mutex
+            .into_inner()
+            .map_err(|e| super::IndexError::Task(e.to_string()))?;
         tokio::task::spawn_blocking(move || state.writer.close())
             .await
             .map_err(|e| super::IndexError::Task(e.to_string()))?

@@ -23,7 +23,8 @@ impl IndexWriter {
     /// Replaces any document with this paper's id.
     pub fn upsert(&self, paper: &Paper) -> IndexResult<()> {
         let f = &self.fields;
-        self.inner.delete_term(Term::from_field_text(f.id, &paper.id));
+        self.inner
+            .delete_term(Term::from_field_text(f.id, &paper.id));
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &paper.id);
         doc.add_text(f.title, &paper.title);

@@ -85,15 +85,32 @@ mod tests {
         let (writes, outcome) = plan(&incoming, &stored);
         let ids: Vec<&str> = writes.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["b", "d"]);
-        assert_eq!(outcome, BatchOutcome { inserted: 1, updated: 1, unchanged: 2 });
+        assert_eq!(
+            outcome,
+            BatchOutcome {
+                inserted: 1,
+                updated: 1,
+                unchanged: 2
+            }
+        );
     }
 
     #[test]
     fn last_copy_of_an_id_in_a_batch_wins() {
-        let incoming = vec![paper("a", "first", "2024-01-01"), paper("a", "second", "2024-01-01")];
+        let incoming = vec![
+            paper("a", "first", "2024-01-01"),
+            paper("a", "second", "2024-01-01"),
+        ];
         let (writes, outcome) = plan(&incoming, &HashMap::new());
         assert_eq!(writes.len(), 1);
         assert_eq!(writes[0].title, "second");
-        assert_eq!(outcome, BatchOutcome { inserted: 1, updated: 0, unchanged: 1 });
+        assert_eq!(
+            outcome,
+            BatchOutcome {
+                inserted: 1,
+                updated: 0,
+                unchanged: 1
+            }
+        );
     }
 }

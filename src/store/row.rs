@@ -65,7 +65,9 @@ impl PaperRow {
             id: self.id.clone(),
             reason,
         };
-        let list = |raw: &str| serde_json::from_str::<Vec<String>>(raw).map_err(|e| corrupt(e.to_string()));
+        let list = |raw: &str| {
+            serde_json::from_str::<Vec<String>>(raw).map_err(|e| corrupt(e.to_string()))
+        };
         let date = |raw: &Option<String>| {
             raw.as_deref()
                 .map(Date::parse_iso)

@@ -66,7 +66,9 @@ where
 
     pub async fn database_id(&self, pool: &sqlx::Pool<DB>) -> StoreResult<String> {
         let sql = "SELECT database_id FROM instance WHERE id = 1";
-        Ok(sqlx::query_scalar::<DB, String>(sql).fetch_one(pool).await?)
+        Ok(sqlx::query_scalar::<DB, String>(sql)
+            .fetch_one(pool)
+            .await?)
     }
 
     pub async fn count(&self, pool: &sqlx::Pool<DB>) -> StoreResult<i64> {
@@ -111,7 +113,9 @@ where
         papers: &'a [Paper],
     ) -> StoreResult<Planned<'a>> {
         let lock = "UPDATE change_seq SET value = value WHERE id = 1 RETURNING value";
-        let last_seq = sqlx::query_scalar::<DB, i64>(lock).fetch_one(&mut *conn).await?;
+        let last_seq = sqlx::query_scalar::<DB, i64>(lock)
+            .fetch_one(&mut *conn)
+            .await?;
         let ids: Vec<String> = papers.iter().map(|p| p.id.clone()).collect();
         let stored = self
             .papers_by_id(&mut *conn, &ids)
@@ -128,7 +132,11 @@ where
     }
 
     /// Ends a write batch: records the last sequence number it used.
-    pub async fn finish_batch(&self, conn: &mut DB::Connection, planned: &Planned<'_>) -> StoreResult<()> {
+    pub async fn finish_batch(
+        &self,
+        conn: &mut DB::Connection,
+        planned: &Planned<'_>,
+    ) -> StoreResult<()> {
         let last = planned.first_seq + planned.writes.len() as i64 - 1;
         sqlx::query::<DB>("UPDATE change_seq SET value = $1 WHERE id = 1")
             .bind(last)

@@ -28,7 +28,10 @@ pub struct ApiResults {
     took_ms: f64,
 }
 
-pub async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<ApiResults>, AppError> {
+pub async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<ApiResults>, AppError> {
     let started = std::time::Instant::now();
     let found = run_search(&state, &params).await?;
     let hits = found
@@ -66,13 +69,28 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_jso
     match (database_seq, index_seq) {
         (Ok(database_seq), Ok(index_seq)) => {
             let ready = index_seq >= database_seq;
-            let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-            let body = Readiness { ready, database_seq, index_seq };
+            let status = if ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let body = Readiness {
+                ready,
+                database_seq,
+                index_seq,
+            };
             (status, Json(serde_json::to_value(body).unwrap_or_default()))
         }
         (db, index) => {
-            tracing::warn!(database_ok = db.is_ok(), index_ok = index.is_ok(), "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"ready": false})))
+            tracing::warn!(
+                database_ok = db.is_ok(),
+                index_ok = index.is_ok(),
+                "not ready"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"ready": false})),
+            )
         }
     }
 }

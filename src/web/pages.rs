@@ -34,18 +34,24 @@ pub struct Found {
 /// hits from the store.
 pub async fn run_search(state: &AppState, params: &SearchParams) -> Result<Found, AppError> {
     if params.q.len() > MAX_QUERY {
-        return Err(AppError::BadRequest(format!("query longer than {MAX_QUERY} bytes")));
+        return Err(AppError::BadRequest(format!(
+            "query longer than {MAX_QUERY} bytes"
+        )));
     }
     let limit = params.limit.unwrap_or(PAGE_SIZE);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be 1 to {MAX_LIMIT}")));
+        return Err(AppError::BadRequest(format!(
+            "limit must be 1 to {MAX_LIMIT}"
+        )));
     }
     let page = params.page.unwrap_or(1);
     let offset = page
         .checked_sub(1)
         .and_then(|p| p.checked_mul(limit))
         .filter(|&o| o <= MAX_OFFSET)
-        .ok_or_else(|| AppError::BadRequest(format!("page must be 1 to {}", MAX_OFFSET / limit + 1)))?;
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("page must be 1 to {}", MAX_OFFSET / limit + 1))
+        })?;
     let index = state.index.clone();
     let (q, ranking) = (params.q.clone(), state.ranking);
     let results = tokio::task::spawn_blocking(move || index.search(&q, limit, offset, ranking))
@@ -53,8 +59,11 @@ pub async fn run_search(state: &AppState, params: &SearchParams) -> Result<Found
         .map_err(|e| AppError::Internal(e.into()))??;
     let ids: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
     let papers = state.store.papers_by_id(&ids).await?;
-    let scores: std::collections::HashMap<&str, f32> =
-        results.hits.iter().map(|h| (h.id.as_str(), h.score)).collect();
+    let scores: std::collections::HashMap<&str, f32> = results
+        .hits
+        .iter()
+        .map(|h| (h.id.as_str(), h.score))
+        .collect();
     let hits = papers
         .into_iter()
         .map(|p| {
@@ -111,7 +120,9 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageErr
         count,
         latest: latest.iter().map(PaperView::from).collect(),
     };
-    Ok(Html(page.render().map_err(|e| AppError::Internal(e.into()))?))
+    Ok(Html(
+        page.render().map_err(|e| AppError::Internal(e.into()))?,
+    ))
 }
 
 #[derive(Template)]
@@ -125,7 +136,10 @@ struct SearchPage {
     next: Option<usize>,
 }
 
-pub async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Html<String>, PageError> {
+pub async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Html<String>, PageError> {
     let found = run_search(&state, &params).await?;
     let shown = (found.page * found.limit) as u64;
     let page = SearchPage {
@@ -134,7 +148,10 @@ pub async fn search(State(state): State<AppState>, Query(params): Query<SearchPa
         page: found.page,
         hits: found.hits.iter().map(|(p, _)| PaperView::from(p)).collect(),
         prev: (found.page > 1).then(|| found.page - 1),
-        next: (shown < found.total && found.page * found.limit < MAX_OFFSET).then_some(found.page + 1),
+        next: (shown < found.total && found.page * found.limit < MAX_OFFSET)
+            .then_some(found.page + 1),
     };
-    Ok(Html(page.render().map_err(|e| AppError::Internal(e.into()))?))
+    Ok(Html(
+        page.render().map_err(|e| AppError::Internal(e.into()))?,
+    ))
 }

@@ -1,0 +1,180 @@
+//! Shared test helpers: a fresh database per backend, the `papers` binary, sample papers.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use papers::domain::{Date, Paper};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use tempfile::TempDir;
+
+/// A scratch database (SQLite file or PostgreSQL database) and a data dir, removed on drop.
+pub struct TestDb {
+    pub backend: &'static str,
+    pub url: String,
+    pub dir: TempDir,
+    postgres: Option<(String, String)>, // (admin url, database name)
+}
+
+impl TestDb {
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// `papers` with this database and data dir.
+    pub fn papers(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_papers"));
+        cmd.env("PAPERS_DATABASE_URL", &self.url)
+            .env("PAPERS_DATA_DIR", self.data_dir())
+            .env("RUST_LOG", "papers=info")
+            .env_remove("PAPERS_BIND");
+        cmd
+    }
+
+    pub fn global(&self) -> papers::config::Global {
+        papers::config::Global {
+            database_url: self.url.clone(),
+            data_dir: self.data_dir(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop runs outside any runtime we may use: do it on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The backends to test: SQLite always; PostgreSQL when `TEST_DATABASE_URL` names a server
+/// (required when `CI=true`).
+pub fn backends() -> Vec<&'static str> {
+    let mut all = vec!["sqlite"];
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => all.push("postgres"),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run")
+        }
+        _ => eprintln!("TEST_DATABASE_URL not set: PostgreSQL NOT tested, SQLite only"),
+    }
+    all
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty database of this backend.
+pub async fn fresh_db(backend: &'static str) -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    if backend == "sqlite" {
+        let url = format!("sqlite://{}", dir.path().join("papers.db").display());
+        return TestDb {
+            backend,
+            url,
+            dir,
+            postgres: None,
+        };
+    }
+    let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let name = format!(
+        "papers_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {admin}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends in /DATABASE");
+    let url = format!("{base}/{name}");
+    TestDb {
+        backend,
+        url,
+        dir,
+        postgres: Some((admin, name)),
+    }
+}
+
+/// A distinct, deterministic paper.
+pub fn paper(i: usize) -> Paper {
+    const TOPICS: [&str; 5] = [
+        "graph neural networks",
+        "diffusion models",
+        "protein folding",
+        "quantum error correction",
+        "language model alignment",
+    ];
+    let topic = TOPICS[i % TOPICS.len()];
+    Paper {
+        id: format!("2401.{:05}", i),
+        title: format!("Study {i} of {topic}"),
+        abstract_text: format!("We study {topic} in setting number {i}, with experiments."),
+        authors: vec![format!("Author{i} Family"), "Ada Lovelace".into()],
+        categories: vec!["cs.LG".into(), "stat.ML".into()],
+        published: Date::new(2024, 1, 1 + (i % 28) as u8),
+        updated: Date::new(2024, 2, 1 + (i % 28) as u8),
+        ..Paper::default()
+    }
+}
+
+/// Runs a command to completion, returning its output (stdout and stderr as text).
+pub fn run(cmd: &mut Command) -> (Output, String, String) {
+    let out = cmd.output().expect("papers binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+/// `../shared` beside the checkout; required under `CI=true`, else `None` skips.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if dir.join("data").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "CI=true but {} is missing: the tests on real data must run",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "{} not found: tests on real recorded data NOT run",
+        dir.display()
+    );
+    None
+}
+
+/// Writes papers as the generic JSON-lines import format.
+pub fn write_jsonl(path: &Path, papers: impl IntoIterator<Item = Paper>) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for p in papers {
+        serde_json::to_writer(&mut f, &p).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+}
