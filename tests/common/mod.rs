@@ -131,7 +131,7 @@ pub fn paper(i: usize) -> Paper {
     ];
     let topic = TOPICS[i % TOPICS.len()];
     Paper {
-        id: format!("2401.{:05}", i),
+        id: format!("2401.{i:05}"),
         title: format!("Study {i} of {topic}"),
         abstract_text: format!("We study {topic} in setting number {i}, with experiments."),
         authors: vec![format!("Author{i} Family"), "Ada Lovelace".into()],

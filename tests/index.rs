@@ -1,0 +1,111 @@
+//! The index follows its database: across processes, and when pointed at another database.
+
+mod common;
+
+use common::{backends, fresh_db, paper, run, write_jsonl};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    conn.read_to_string(&mut raw).await.unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A server holds the index; an import in another process writes only the database, and
+/// the server indexes the new papers by following the change sequence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_indexes_what_another_process_imports() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let mut server = db
+            .papers()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("server logs its address").unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
+
+        let file = db.dir.path().join("p.jsonl");
+        write_jsonl(&file, (0..500).map(paper));
+        let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
+        assert!(out.status.success(), "{backend}: {stderr}");
+        assert!(
+            stderr.contains("holds the index"),
+            "{backend}: the import left indexing to the server: {stderr}"
+        );
+
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, body) = http_get(&addr, "/readyz").await;
+            if status == 200 {
+                assert!(body.contains("\"index_seq\":500"), "{backend}: {body}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: server never caught up: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (_, body) = http_get(&addr, "/api/search?q=protein+folding&limit=1").await;
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["total"], 100, "{backend}: {body}");
+
+        // SIGTERM stops it gracefully.
+        std::process::Command::new("kill")
+            .arg(server.id().to_string())
+            .status()
+            .unwrap();
+        let status = server.wait().unwrap();
+        assert!(status.success(), "{backend}: graceful exit, got {status}");
+    }
+}
+
+/// Pointing a data dir at another database rebuilds the index from that database.
+#[tokio::test]
+async fn an_index_built_from_another_database_is_rebuilt() {
+    let first = fresh_db("sqlite").await;
+    let file = first.dir.path().join("p.jsonl");
+    write_jsonl(&file, (0..50).map(paper));
+    let (out, _, stderr) = run(first.papers().args(["import", "jsonl"]).arg(&file));
+    assert!(out.status.success(), "{stderr}");
+
+    let second = fresh_db("sqlite").await;
+    let file = second.dir.path().join("q.jsonl");
+    write_jsonl(&file, (100..110).map(paper));
+    run(second.papers().args(["import", "jsonl"]).arg(&file));
+    // Same data dir as the first database, so the same index.
+    let (out, stdout, stderr) = run(second
+        .papers()
+        .args(["status", "--json"])
+        .env("PAPERS_DATA_DIR", first.data_dir()));
+    assert!(out.status.success(), "{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["papers"], 10);
+    assert_eq!(
+        status["index_docs"], 10,
+        "rebuilt from the second database: {status}"
+    );
+    assert!(
+        stderr.contains("index follows another database"),
+        "{stderr}"
+    );
+}
