@@ -10,8 +10,9 @@ use tantivy::tokenizer::{
 
 /// English prose: lower-cased, accents folded, Porter-stemmed.
 pub const PROSE: &str = "prose";
-/// Names and other words that must not be stemmed.
-pub const NAMES: &str = "names";
+/// Names, and prose where exact phrases need the words as written: lower-cased and
+/// accent-folded, never stemmed.
+pub const EXACT: &str = "exact";
 
 /// Handles of every field, built once with the schema.
 #[derive(Clone, Debug)]
@@ -22,6 +23,8 @@ pub struct Fields {
     pub title: tantivy::schema::Field,
     /// Title and abstract together, stemmed: the main BM25 field.
     pub text: tantivy::schema::Field,
+    /// Title and abstract unstemmed, with positions: exact phrases.
+    pub text_exact: tantivy::schema::Field,
     pub authors: tantivy::schema::Field,
     /// Category codes as single tokens (`cs.CL`).
     pub categories: tantivy::schema::Field,
@@ -29,21 +32,25 @@ pub struct Fields {
     pub published: tantivy::schema::Field,
 }
 
-fn text_options(analyzer: &str) -> TextOptions {
+fn text_options(analyzer: &str, record: IndexRecordOption) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(analyzer)
-            .set_index_option(IndexRecordOption::WithFreqs),
+            .set_index_option(record),
     )
 }
+
+const FREQS: IndexRecordOption = IndexRecordOption::WithFreqs;
+const POSITIONS: IndexRecordOption = IndexRecordOption::WithFreqsAndPositions;
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        title: b.add_text_field("title", text_options(PROSE) | STORED),
-        text: b.add_text_field("text", text_options(PROSE)),
-        authors: b.add_text_field("authors", text_options(NAMES)),
+        title: b.add_text_field("title", text_options(PROSE, FREQS) | STORED),
+        text: b.add_text_field("text", text_options(PROSE, FREQS)),
+        text_exact: b.add_text_field("text_exact", text_options(EXACT, POSITIONS)),
+        authors: b.add_text_field("authors", text_options(EXACT, FREQS)),
         categories: b.add_text_field("categories", STRING),
         published: b.add_u64_field("published", INDEXED | FAST),
     };
@@ -62,7 +69,7 @@ pub fn tokenizers() -> TokenizerManager {
             .build(),
     );
     manager.register(
-        NAMES,
+        EXACT,
         TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)

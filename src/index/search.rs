@@ -1,10 +1,10 @@
 //! Ranked retrieval: query words OR-ed over title, title+abstract and authors, scored by BM25.
 
-use super::schema::{NAMES, PROSE};
+use super::schema::{EXACT, PROSE};
 use super::{Fields, IndexResult, SearchIndex};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
@@ -75,22 +75,39 @@ impl SearchIndex {
         })
     }
 
+    /// Loose words are OR-ed over title+abstract, title and authors. A `"quoted phrase"`
+    /// must appear exactly as written (unstemmed, in order); an unclosed quote counts as
+    /// loose words.
     fn build_query(&self, text: &str, ranking: Ranking) -> Option<Box<dyn Query>> {
         let f = &self.fields;
+        let (loose, phrases) = split_phrases(text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let prose = self.analyse(PROSE, text);
-        for word in &prose {
+        for word in &self.analyse(PROSE, &loose) {
             clauses.push((Occur::Should, term_query(f.text, word, 1.0)));
             clauses.push((
                 Occur::Should,
                 term_query(f.title, word, ranking.title_boost),
             ));
         }
-        for name in &self.analyse(NAMES, text) {
+        for name in &self.analyse(EXACT, &loose) {
             clauses.push((
                 Occur::Should,
                 term_query(f.authors, name, ranking.author_boost),
             ));
+        }
+        for phrase in phrases {
+            let words = self.analyse(EXACT, phrase);
+            let query: Box<dyn Query> = match &words[..] {
+                [] => continue,
+                [word] => term_query(f.text_exact, word, 1.0),
+                _ => Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(f.text_exact, w))
+                        .collect(),
+                )),
+            };
+            clauses.push((Occur::Must, query));
         }
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
@@ -125,6 +142,27 @@ impl SearchIndex {
     }
 }
 
+/// Splits `a "b c" d` into the loose words `a  d` and the phrases `["b c"]`.
+fn split_phrases(text: &str) -> (String, Vec<&str>) {
+    let parts: Vec<&str> = text.split('"').collect();
+    let closed = if parts.len() % 2 == 1 {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    let mut loose = String::with_capacity(text.len());
+    let mut phrases = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i < closed {
+            phrases.push(*part);
+        } else {
+            loose.push_str(part);
+            loose.push(' ');
+        }
+    }
+    (loose, phrases)
+}
+
 fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {
     let term = TermQuery::new(
         Term::from_field_text(field, word),
@@ -150,4 +188,23 @@ pub(super) fn all_ids(searcher: &Searcher, fields: &Fields) -> IndexResult<Vec<S
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_phrases;
+
+    #[test]
+    fn quotes_make_phrases_and_an_unclosed_quote_is_loose() {
+        let split = |q| {
+            let (loose, phrases) = split_phrases(q);
+            (
+                loose.split_whitespace().collect::<Vec<_>>().join(" "),
+                phrases,
+            )
+        };
+        assert_eq!(split(r#"a "b c" d"#), ("a d".to_string(), vec!["b c"]));
+        assert_eq!(split(r#""x" y "z"#), ("y z".to_string(), vec!["x"]));
+        assert_eq!(split("plain"), ("plain".to_string(), vec![]));
+    }
 }

@@ -30,6 +30,8 @@ impl IndexWriter {
         doc.add_text(f.title, &paper.title);
         doc.add_text(f.text, &paper.title);
         doc.add_text(f.text, &paper.abstract_text);
+        doc.add_text(f.text_exact, &paper.title);
+        doc.add_text(f.text_exact, &paper.abstract_text);
         for author in &paper.authors {
             doc.add_text(f.authors, author);
         }
