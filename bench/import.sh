@@ -20,6 +20,10 @@
 #                   into $SCRATCH/corpus/ (not timed) and reused; each run gets $SCRATCH/runs/<name>/
 #   PG_URL          PostgreSQL server as a superuser (default postgres://postgres@127.0.0.1:5432)
 #   KEEP=1          keep the databases and indexes built (default: deleted once measured)
+#   QUIET_WAIT      before each engine, wait up to this many seconds (default 300) for the
+#                   machine to go quiet (other processes using under 0.25 core), so that a
+#                   concurrent build or test run does not skew the figures; the report's
+#                   "other CPU s" column shows what noise remained
 #
 # Every engine runs alone, under /usr/bin/time -v (wall, peak RSS, CPU) with bench/sample.py
 # reading /proc meanwhile (CPU per thread, the PostgreSQL server backends' CPU and peak RSS,
@@ -37,6 +41,7 @@ PAPERS_BIN=${PAPERS_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/papers}
 SCRATCH=${SCRATCH:-/tmp/papers-bench}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 KEEP=${KEEP:-0}
+QUIET_WAIT=${QUIET_WAIT:-300}
 ALL_ENGINES=(sqlite postgres fts5 pgfts tantivy)
 
 [[ $# -ge 1 ]] || usage 2
@@ -127,6 +132,27 @@ drop_database() {
     psql "$PG_URL/postgres" -XAtqc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
 }
 
+busy_cores() { # machine CPU in use over one second, in cores
+    local a b
+    a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; printf "%.2f", (busy + idle) ? busy / (busy + idle) * '"$(nproc)"' : 0}'
+}
+
+wait_quiet() {
+    local waited=0 busy
+    while busy=$(busy_cores) && awk -v b="$busy" 'BEGIN {exit !(b > 0.25)}'; do
+        if [[ $waited -ge $QUIET_WAIT ]]; then
+            echo "   machine still busy ($busy cores in use by others) after ${waited}s: measuring anyway" >&2
+            return 0
+        fi
+        [[ $waited -eq 0 ]] && echo "   waiting for the machine to go quiet ($busy cores in use by others)" >&2
+        sleep 4
+        waited=$((waited + 5))
+    done
+}
+
 bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 # measure ENGINE PGDB CMD...: runs CMD under time -v with the sampler watching; output in $RUN/ENGINE/
@@ -135,6 +161,7 @@ measure() {
     shift 2
     sync
     sleep 2 # let writeback of the previous engine settle
+    wait_quiet
     echo "== $engine: $* (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     /usr/bin/time -v -o "$dir/time.txt" "$@" >"$dir/stdout" 2>"$dir/stderr" &
     local tpid=$!

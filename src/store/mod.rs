@@ -70,9 +70,9 @@ pub trait Store: Send + Sync {
 /// needed, and runs the embedded migrations.
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+        Ok(Arc::new(sqlite::connect(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+        Ok(Arc::new(postgres::connect(url).await?))
     } else {
         Err(StoreError::Config(format!(
             "unsupported database URL {}: use sqlite://PATH or postgres://…",

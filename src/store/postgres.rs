@@ -1,43 +1,21 @@
-//! The production backend: PostgreSQL, with batches written as arrays in one statement.
+//! The production backend: PostgreSQL, each batch written as arrays in one statement.
 
+use super::StoreResult;
 use super::row::{COLUMNS, NewRow};
-use super::sql::{Dialect, Sql, UPSERT_TAIL};
-use super::{BatchOutcome, Change, Store, StoreResult};
-use crate::domain::Paper;
-use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgPool, Postgres};
+use super::sql::{Backend, SqlStore, UPSERT_TAIL};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Postgres};
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-const SQL: Sql<Postgres> = Sql::new(Dialect {
-    papers_in_json_ids: "SELECT id, seq, title, abstract, authors, categories, published, \
-        updated, comments, journal_ref, doi, license FROM papers \
-        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO papers ({COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
+         $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+         $9::text[], $10::text[], $11::text[], $12::text[]) {UPSERT_TAIL}"
+    )
 });
-
-pub(super) struct PostgresStore {
-    pool: PgPool,
-    insert: String,
-}
-
-impl PostgresStore {
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let insert = format!(
-            "INSERT INTO papers ({COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
-             $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-             $9::text[], $10::text[], $11::text[], $12::text[]) {UPSERT_TAIL}"
-        );
-        Ok(PostgresStore { pool, insert })
-    }
-}
 
 /// A batch as one array per column, for `UNNEST`.
 #[derive(Default)]
@@ -74,67 +52,44 @@ impl Columns {
     }
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
+impl Backend for Postgres {
+    const BACKEND: &'static str = "postgres";
+    const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
+        categories, published, updated, comments, journal_ref, doi, license FROM papers \
+        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
-    #[tracing::instrument(skip_all, fields(papers = papers.len()))]
-    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome> {
-        let mut tx = self.pool.begin().await?;
-        let planned = SQL.plan_batch(&mut tx, papers).await?;
-        if !planned.writes.is_empty() {
-            let mut cols = Columns::default();
-            for (i, paper) in planned.writes.iter().enumerate() {
-                cols.push(NewRow::new(paper, planned.first_seq + i as i64));
-            }
-            sqlx::query(AssertSqlSafe(self.insert.as_str()))
-                .bind(cols.id)
-                .bind(cols.seq)
-                .bind(cols.title)
-                .bind(cols.abstract_text)
-                .bind(cols.authors)
-                .bind(cols.categories)
-                .bind(cols.published)
-                .bind(cols.updated)
-                .bind(cols.comments)
-                .bind(cols.journal_ref)
-                .bind(cols.doi)
-                .bind(cols.license)
-                .execute(&mut *tx)
-                .await?;
+    async fn write_rows(conn: &mut PgConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
+        let mut cols = Columns::default();
+        for row in rows {
+            cols.push(row);
         }
-        SQL.finish_batch(&mut tx, &planned).await?;
-        tx.commit().await?;
-        Ok(planned.outcome)
+        sqlx::query(AssertSqlSafe(INSERT.as_str()))
+            .bind(cols.id)
+            .bind(cols.seq)
+            .bind(cols.title)
+            .bind(cols.abstract_text)
+            .bind(cols.authors)
+            .bind(cols.categories)
+            .bind(cols.published)
+            .bind(cols.updated)
+            .bind(cols.comments)
+            .bind(cols.journal_ref)
+            .bind(cols.doi)
+            .bind(cols.license)
+            .execute(conn)
+            .await?;
+        Ok(())
     }
+}
 
-    async fn changes_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<Change>> {
-        SQL.changes_since(&self.pool, after_seq, limit).await
-    }
-
-    async fn max_seq(&self) -> StoreResult<i64> {
-        SQL.max_seq(&self.pool).await
-    }
-
-    async fn database_id(&self) -> StoreResult<String> {
-        SQL.database_id(&self.pool).await
-    }
-
-    async fn papers_by_id(&self, ids: &[String]) -> StoreResult<Vec<Paper>> {
-        SQL.papers_by_id(&self.pool, ids).await
-    }
-
-    async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>> {
-        SQL.latest(&self.pool, limit).await
-    }
-
-    async fn count(&self) -> StoreResult<i64> {
-        SQL.count(&self.pool).await
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
+/// Connects to the PostgreSQL database the URL names and migrates it.
+pub(super) async fn connect(url: &str) -> StoreResult<SqlStore<Postgres>> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(SqlStore { pool })
 }

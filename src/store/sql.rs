@@ -1,149 +1,155 @@
-//! Queries both backends share, written once over `sqlx::Database`.
+//! The store both backends share, written once over `sqlx::Database`; each backend adds
+//! its connection setup and how it writes a batch of rows.
 
 use super::batch::{self, BatchOutcome};
-use super::row::{COLUMNS, PaperRow};
-use super::{Change, StoreResult};
+use super::row::{COLUMNS, NewRow, PaperRow};
+use super::{Change, Store, StoreResult};
 use crate::domain::Paper;
-use sqlx::{AssertSqlSafe, Database, Decode, Encode, Executor, FromRow, IntoArguments, Type};
+use async_trait::async_trait;
+use sqlx::{
+    AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool,
+    Type,
+};
 use std::collections::HashMap;
+use std::future::Future;
 
-/// The queries that differ between backends.
-pub(super) struct Dialect {
+/// What differs between the SQL backends.
+pub(super) trait Backend: Database {
+    /// `sqlite` or `postgres`.
+    const BACKEND: &'static str;
     /// Selects `COLUMNS` of the papers whose id is in the JSON array of ids bound as `$1`.
-    pub papers_in_json_ids: &'static str,
+    const PAPERS_IN_JSON_IDS: &'static str;
+
+    /// Inserts or replaces these rows inside the caller's transaction.
+    fn write_rows(
+        conn: &mut Self::Connection,
+        rows: Vec<NewRow<'_>>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
-/// Shared queries for one backend `DB`.
-pub(super) struct Sql<DB> {
-    pub dialect: Dialect,
-    _db: std::marker::PhantomData<DB>,
+/// A `Store` over a connection pool of backend `DB`.
+pub(super) struct SqlStore<DB: Database> {
+    pub pool: Pool<DB>,
 }
 
-/// What the first half of a write batch found: the writes to make and their first `seq`.
-pub(super) struct Planned<'a> {
-    pub writes: Vec<&'a Paper>,
-    pub outcome: BatchOutcome,
-    pub first_seq: i64,
-}
-
-impl<DB> Sql<DB>
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
 where
-    DB: Database,
+    DB: Backend,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
     PaperRow: for<'r> FromRow<'r, DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
     i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
     String: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
 {
-    pub const fn new(dialect: Dialect) -> Self {
-        Sql {
-            dialect,
-            _db: std::marker::PhantomData,
-        }
+    fn backend(&self) -> &'static str {
+        DB::BACKEND
     }
 
-    pub async fn changes_since(
-        &self,
-        pool: &sqlx::Pool<DB>,
-        after_seq: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<Change>> {
-        let sql = format!("SELECT {COLUMNS} FROM papers WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(sql))
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
-        rows.into_iter().map(PaperRow::into_change).collect()
-    }
-
-    pub async fn max_seq(&self, pool: &sqlx::Pool<DB>) -> StoreResult<i64> {
-        let sql = "SELECT value FROM change_seq WHERE id = 1";
-        Ok(sqlx::query_scalar::<DB, i64>(sql).fetch_one(pool).await?)
-    }
-
-    pub async fn database_id(&self, pool: &sqlx::Pool<DB>) -> StoreResult<String> {
-        let sql = "SELECT database_id FROM instance WHERE id = 1";
-        Ok(sqlx::query_scalar::<DB, String>(sql)
-            .fetch_one(pool)
-            .await?)
-    }
-
-    pub async fn count(&self, pool: &sqlx::Pool<DB>) -> StoreResult<i64> {
-        let sql = "SELECT COUNT(*) FROM papers";
-        Ok(sqlx::query_scalar::<DB, i64>(sql).fetch_one(pool).await?)
-    }
-
-    pub async fn latest(&self, pool: &sqlx::Pool<DB>, limit: i64) -> StoreResult<Vec<Paper>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM papers ORDER BY published DESC NULLS LAST, id DESC LIMIT $1"
-        );
-        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(sql))
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
-        rows.into_iter().map(PaperRow::into_paper).collect()
-    }
-
-    /// The stored papers with these ids, in the order of `ids`.
-    pub async fn papers_by_id<'e, E>(&self, exec: E, ids: &[String]) -> StoreResult<Vec<Paper>>
-    where
-        E: Executor<'e, Database = DB>,
-    {
-        let json = serde_json::to_string(ids).expect("a list of strings always serialises");
-        let rows = sqlx::query_as::<DB, PaperRow>(self.dialect.papers_in_json_ids)
-            .bind(json)
-            .fetch_all(exec)
-            .await?;
-        let mut found: HashMap<String, Paper> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let paper = row.into_paper()?;
-            found.insert(paper.id.clone(), paper);
-        }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
-    }
-
-    /// Starts a write batch inside the caller's transaction: locks the change sequence (so
-    /// batches commit in sequence order), reads the stored copies and plans the writes.
-    pub async fn plan_batch<'a>(
-        &self,
-        conn: &mut DB::Connection,
-        papers: &'a [Paper],
-    ) -> StoreResult<Planned<'a>> {
+    #[tracing::instrument(skip_all, fields(papers = papers.len()))]
+    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // Locking the sequence row first serialises write batches: they commit in
+        // sequence order, so a reader never sees change N+1 before change N.
         let lock = "UPDATE change_seq SET value = value WHERE id = 1 RETURNING value";
         let last_seq = sqlx::query_scalar::<DB, i64>(lock)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await?;
         let ids: Vec<String> = papers.iter().map(|p| p.id.clone()).collect();
-        let stored = self
-            .papers_by_id(&mut *conn, &ids)
+        let stored = papers_by_id::<DB, _>(&mut *tx, &ids)
             .await?
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
         let (writes, outcome) = batch::plan(papers, &stored);
-        Ok(Planned {
-            writes,
-            outcome,
-            first_seq: last_seq + 1,
-        })
+        if !writes.is_empty() {
+            let new_last = last_seq + writes.len() as i64;
+            let rows = (last_seq + 1..)
+                .zip(writes)
+                .map(|(seq, p)| NewRow::new(p, seq))
+                .collect();
+            DB::write_rows(&mut tx, rows).await?;
+            sqlx::query::<DB>("UPDATE change_seq SET value = $1 WHERE id = 1")
+                .bind(new_last)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
     }
 
-    /// Ends a write batch: records the last sequence number it used.
-    pub async fn finish_batch(
-        &self,
-        conn: &mut DB::Connection,
-        planned: &Planned<'_>,
-    ) -> StoreResult<()> {
-        let last = planned.first_seq + planned.writes.len() as i64 - 1;
-        sqlx::query::<DB>("UPDATE change_seq SET value = $1 WHERE id = 1")
-            .bind(last)
-            .execute(conn)
+    async fn changes_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<Change>> {
+        let sql = format!("SELECT {COLUMNS} FROM papers WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(sql))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(())
+        rows.into_iter().map(PaperRow::into_change).collect()
     }
+
+    async fn max_seq(&self) -> StoreResult<i64> {
+        let sql = "SELECT value FROM change_seq WHERE id = 1";
+        Ok(sqlx::query_scalar::<DB, i64>(sql)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn database_id(&self) -> StoreResult<String> {
+        let sql = "SELECT database_id FROM instance WHERE id = 1";
+        Ok(sqlx::query_scalar::<DB, String>(sql)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn papers_by_id(&self, ids: &[String]) -> StoreResult<Vec<Paper>> {
+        papers_by_id::<DB, _>(&self.pool, ids).await
+    }
+
+    async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM papers ORDER BY published DESC NULLS LAST, id DESC LIMIT $1"
+        );
+        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(PaperRow::into_paper).collect()
+    }
+
+    async fn count(&self) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM papers";
+        Ok(sqlx::query_scalar::<DB, i64>(sql)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The stored papers with these ids, in the order of `ids`.
+async fn papers_by_id<'e, DB, E>(exec: E, ids: &[String]) -> StoreResult<Vec<Paper>>
+where
+    DB: Backend,
+    E: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    PaperRow: for<'r> FromRow<'r, DB::Row>,
+    String: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    let json = serde_json::to_string(ids).expect("a list of strings always serialises");
+    let rows = sqlx::query_as::<DB, PaperRow>(DB::PAPERS_IN_JSON_IDS)
+        .bind(json)
+        .fetch_all(exec)
+        .await?;
+    let mut found: HashMap<String, Paper> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let paper = row.into_paper()?;
+        found.insert(paper.id.clone(), paper);
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// The insert-or-replace both backends run per row (SQLite) or over arrays (PostgreSQL).
