@@ -8,7 +8,8 @@ Every interval until PID exits it reads /proc for
     process name / thread name, and the process RSS over time);
   - every PostgreSQL server process (`postgres: ...`): the backends serving database
     NAME (CPU seconds, VmHWM = their peak RSS, RssShmem = shared buffers they touched)
-    and the server's other processes (checkpointer, walwriter, ...);
+    and the server's own processes (checkpointer, walwriter, ...; other databases'
+    backends are not counted: they are noise);
   - the whole machine's busy CPU seconds, to see whether anything else was running.
 Values are the last seen before a process or thread exited (up to one interval lost).
 Linux only, standard library only.
@@ -135,7 +136,8 @@ def main():
         if a.pgdb and f" {a.pgdb} " in f" {e['cmd']} ":
             backends.append({"pid": pid, "cpu_s": round(d, 2), "vmhwm_mb": round(e["hwm"] / 1024, 1),
                              "rss_shmem_mb": round(e["shmem"] / 1024, 1), "rss_anon_mb": round(e["anon"] / 1024, 1)})
-        elif d > 0:
+        elif d > 0 and "(" not in e["cmd"] and "[local]" not in e["cmd"]:
+            # the server's own processes; other databases' backends count as noise
             kind = e["cmd"].split(":")[-1].strip() or "postmaster"
             others[kind] = round(others.get(kind, 0.0) + d, 2)
     client_cpu = sum(c for _, c in threads.values())
