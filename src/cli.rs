@@ -2,7 +2,7 @@
 
 use crate::config::{Cli, Command, EvalArgs, Global, ImportCommand, SearchArgs, StatusArgs};
 use crate::import;
-use crate::index::Ranking;
+use crate::index::{Ranking, SearchRequest};
 use crate::progress::Progress;
 use crate::services::Services;
 use anyhow::Context;
@@ -71,9 +71,10 @@ async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
     let query = args.query.join(" ");
     let index = services.index.clone();
     let limit = usize::from(args.limit);
-    let results =
-        tokio::task::spawn_blocking(move || index.search(&query, limit, 0, Ranking::default()))
-            .await??;
+    let results = tokio::task::spawn_blocking(move || {
+        index.search(&SearchRequest::new(&query, limit), Ranking::default())
+    })
+    .await??;
     services.close().await?;
     if args.json {
         println!("{}", serde_json::to_string(&results)?);

@@ -1,7 +1,7 @@
 //! Ranking quality on a BEIR collection: nDCG@10, Recall@100, MRR@10 and latency.
 
 use crate::import::{self, Format};
-use crate::index::{Ranking, SearchIndex, Syncer};
+use crate::index::{Ranking, SearchIndex, SearchRequest, Syncer};
 use crate::store;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -78,7 +78,7 @@ fn score(
     let mut latencies = Vec::with_capacity(queries.len());
     for q in queries {
         let started = Instant::now();
-        let results = index.search(&q.text, DEPTH, 0, ranking)?;
+        let results = index.search(&SearchRequest::new(&q.text, DEPTH), ranking)?;
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
         let ranked: Vec<&str> = results.hits.iter().map(|h| h.id.as_str()).collect();
         let judged = &qrels[&q.id];

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod import;
 pub mod index;
 pub mod progress;
+pub mod query;
 pub mod services;
 pub mod store;
 pub mod telemetry;

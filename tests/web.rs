@@ -84,12 +84,13 @@ async fn pages_escape_hostile_text_and_the_api_returns_it_verbatim() {
             "{backend}: img tag escaped"
         );
         assert!(
-            page.body.contains("&#60;script&#62;alert(&#39;t&#39;)"),
+            page.body
+                .contains("&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt; Hostile <b>zebra</b>"),
             "{backend}: {}",
             page.body
         );
         assert!(
-            page.body.contains("1 papers match"),
+            page.body.contains("<span id=\"total\">1</span> papers match"),
             "{backend}: {}",
             page.body
         );
@@ -158,7 +159,11 @@ async fn bad_requests_get_clear_4xx_answers() {
     let junk = format!("/search?q={}", "%22%3A%28%29%5B%5D-".repeat(250));
     let r = get(addr, junk.as_bytes()).await;
     assert_eq!(r.status, 200, "punctuation is no error: {}", r.body);
-    assert!(r.body.contains("0 papers match"));
+    assert!(
+        r.body.contains("<span id=\"total\">0</span> papers match"),
+        "{}",
+        r.body
+    );
 
     let page2 = get(addr, b"/api/search?q=graph&limit=2&page=2").await;
     let json: serde_json::Value = serde_json::from_str(&page2.body).unwrap();
@@ -202,4 +207,279 @@ async fn health_readiness_headers_and_the_empty_state() {
     let css = get(addr, b"/static/css/site.css").await;
     assert_eq!(css.status, 200);
     assert!(css.body.contains("prefers-color-scheme"));
+}
+
+/// A small library with known dates and categories, for the query language and listings.
+fn library() -> Vec<Paper> {
+    let p =
+        |id: &str, title: &str, abs: &str, authors: &[&str], cats: &[&str], date: (u16, u8, u8)| {
+            Paper {
+                id: id.into(),
+                title: title.into(),
+                abstract_text: abs.into(),
+                authors: authors.iter().map(|a| a.to_string()).collect(),
+                categories: cats.iter().map(|c| c.to_string()).collect(),
+                published: papers::domain::Date::new(date.0, date.1, date.2),
+                updated: papers::domain::Date::new(date.0, date.1, date.2),
+                ..Paper::default()
+            }
+        };
+    vec![
+        p(
+            "2401.00001",
+            "Message passing neural networks",
+            "Graph neural networks pass messages.",
+            &["Ada Lovelace"],
+            &["cs.LG", "cs.AI"],
+            (2024, 1, 10),
+        ),
+        p(
+            "2401.00002",
+            "Neural message decoding",
+            "Decoding networks for channels $O(n \\log n)$.",
+            &["Alan Turing"],
+            &["cs.IT"],
+            (2024, 1, 10),
+        ),
+        p(
+            "2402.00003",
+            "A survey of graph networks",
+            "We survey graph neural networks.",
+            &["Grace Hopper"],
+            &["cs.LG", "cs.CY"],
+            (2024, 2, 5),
+        ),
+        p(
+            "2002.00004",
+            "Graph kernels",
+            "Kernels on graphs, before deep learning.",
+            &["Ada Lovelace"],
+            &["stat.ML"],
+            (2020, 2, 1),
+        ),
+        p(
+            "hep-th/9901001",
+            "Strings on graphs",
+            "Graph theory meets string theory.",
+            &["E. Noether"],
+            &["hep-th"],
+            (1999, 1, 4),
+        ),
+    ]
+}
+
+async fn api(addr: std::net::SocketAddr, target: &str) -> serde_json::Value {
+    let r = get(addr, target.as_bytes()).await;
+    assert_eq!(r.status, 200, "{target}: {}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+fn ids(json: &serde_json::Value) -> Vec<String> {
+    json["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_query_language_end_to_end() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let (addr, _services) = serve(&db, &library()).await;
+        let cases: &[(&str, &[&str])] = &[
+            ("%22message+passing%22", &["2401.00001"]),
+            ("message+-decoding", &["2401.00001"]),
+            (
+                "graph+-%22neural+networks%22",
+                &["2002.00004", "hep-th/9901001"],
+            ),
+            ("ti:survey", &["2402.00003"]),
+            ("au:%22ada+lovelace%22", &["2401.00001", "2002.00004"]),
+            ("abs:kernels", &["2002.00004"]),
+            ("graph+cat:cs.lg", &["2401.00001", "2402.00003"]),
+            ("graph+year:2019..2020", &["2002.00004"]),
+            ("-graph+-neural+-strings", &[]),
+            ("venue:ICLR", &[]),
+        ];
+        for (q, want) in cases {
+            let json = api(addr, &format!("/api/search?q={q}")).await;
+            let mut got = ids(&json);
+            got.sort();
+            let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "{backend}: {q}: {}", json["query"]);
+        }
+        let json = api(addr, "/api/search?q=graph+%22unclosed").await;
+        assert_eq!(json["query"]["notes"][0], "unbalanced quote ignored");
+        assert_eq!(json["query"]["read_as"], "graph unclosed");
+
+        let json = api(addr, "/api/search?q=graph&sort=newest").await;
+        assert_eq!(ids(&json)[0], "2402.00003", "{backend}: newest first");
+        let json = api(
+            addr,
+            "/api/search?q=graph&category=cs.LG,hep-th&from=1999-01-01&to=2024-01-31",
+        )
+        .await;
+        let mut got = ids(&json);
+        got.sort();
+        assert_eq!(got, ["2401.00001", "hep-th/9901001"], "{backend}: {json}");
+        let facets = &json["facets"]["categories"];
+        assert!(
+            facets
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["value"] == "hep-th" && f["count"] == 1),
+            "{facets}"
+        );
+        let json = api(addr, "/api/search?q=graph").await;
+        assert_eq!(
+            json["facets"]["years"][0]["value"], "2024",
+            "years newest first: {}",
+            json["facets"]
+        );
+        let hit = &json["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == "2402.00003")
+            .unwrap()["highlights"];
+        assert!(
+            hit["title"].as_str().unwrap().contains("<b>graph</b>"),
+            "{hit}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn paper_pages_listings_feeds_and_the_api() {
+    let db = fresh_db("sqlite").await;
+    let (addr, _services) = serve(&db, &library()).await;
+
+    let page = get(addr, b"/arxiv/hep-th/9901001").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Strings on graphs") && page.body.contains("@misc{noether1999strings")
+    );
+    assert!(page.body.contains("https://arxiv.org/pdf/hep-th/9901001"));
+    assert_eq!(
+        get(addr, b"/arxiv/2401.00002v3").await.status,
+        200,
+        "versions resolve"
+    );
+    assert_eq!(get(addr, b"/arxiv/2501.99999").await.status, 404);
+    assert_eq!(get(addr, b"/arxiv/not-a-thing").await.status, 404);
+
+    let redirect = get(addr, b"/search?q=arXiv:2401.00001v2").await;
+    assert_eq!(redirect.status, 303);
+    assert!(redirect.headers.contains("location: /arxiv/2401.00001"));
+
+    // The latest day of cs.LG or cs.IT, then the day before it.
+    let listing = get(addr, b"/arxiv/cs.LG,cs.IT").await;
+    assert_eq!(listing.status, 200);
+    assert!(
+        listing.body.contains("2024-02-05") && listing.body.contains("A survey of graph networks")
+    );
+    assert!(
+        listing
+            .body
+            .contains("href=\"/arxiv/cs.LG,cs.IT?date=2024-01-10\""),
+        "previous day link"
+    );
+    let day = get(addr, b"/arxiv/cs.LG,cs.IT?date=2024-01-10").await;
+    assert!(day.body.contains("Message passing") && day.body.contains("Neural message decoding"));
+    let without = get(addr, b"/arxiv/cs.LG+cs.IT-cs.CY").await;
+    assert!(
+        !without.body.contains("A survey of graph networks"),
+        "cs.CY excluded"
+    );
+    assert!(without.body.contains("2024-01-10"));
+    assert_eq!(get(addr, b"/arxiv/cs.LG?date=someday").await.status, 400);
+
+    for feed in ["/arxiv/cs.LG,cs.IT/feed", "/search/feed?q=graph"] {
+        let r = get(addr, feed.as_bytes()).await;
+        assert_eq!(r.status, 200, "{feed}");
+        assert!(
+            r.headers.contains("content-type: application/atom+xml"),
+            "{}",
+            r.headers
+        );
+        let entries = atom_entries(&r.body);
+        assert!(!entries.is_empty(), "{feed}: {}", r.body);
+    }
+    let os = get(addr, b"/opensearch.xml").await;
+    assert!(
+        os.body
+            .contains("template=\"http://localhost/search?q={searchTerms}\""),
+        "{}",
+        os.body
+    );
+
+    let paper = api(addr, "/api/papers/hep-th/9901001v2").await;
+    assert_eq!(paper["title"], "Strings on graphs");
+    let missing = get(addr, b"/api/papers/2501.99999").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("\"code\":\"not_found\""));
+    let cats = api(addr, "/api/categories").await;
+    assert_eq!(
+        cats["categories"][0],
+        serde_json::json!({"value": "cs.LG", "count": 2})
+    );
+    let bad = get(addr, b"/api/search?q=x&page=abc").await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("\"code\":\"bad_request\""),
+        "{}",
+        bad.body
+    );
+}
+
+/// Parses an Atom document strictly and returns its entries' titles.
+fn atom_entries(xml: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let (mut path, mut titles, mut saw_feed) = (Vec::<String>::new(), Vec::new(), false);
+    let mut title = String::new();
+    let in_entry_title =
+        |path: &[String]| path.ends_with(&["entry".to_string(), "title".to_string()]);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                let name = e.name().0.to_string();
+                if name == "feed" {
+                    let ns = e.try_get_attribute("xmlns").unwrap().unwrap();
+                    assert_eq!(&*ns.value, "http://www.w3.org/2005/Atom");
+                    saw_feed = true;
+                }
+                path.push(name);
+            }
+            Event::End(_) => {
+                if in_entry_title(&path) {
+                    titles.push(std::mem::take(&mut title));
+                }
+                path.pop();
+            }
+            Event::Text(t) if in_entry_title(&path) => title.push_str(&t),
+            Event::GeneralRef(r) if in_entry_title(&path) => {
+                title.push_str(&format!("&{};", &*r));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(saw_feed && path.is_empty());
+    titles
+}
+
+#[tokio::test]
+async fn feeds_carry_hostile_text_safely() {
+    let db = fresh_db("sqlite").await;
+    let (addr, _services) = serve(&db, &[hostile()]).await;
+    let r = get(addr, b"/search/feed?q=zebra").await;
+    assert!(!r.body.contains("<script>"), "{}", r.body);
+    assert!(!r.body.contains("]]>"), "{}", r.body);
+    let titles = atom_entries(&r.body);
+    assert_eq!(titles.len(), 1);
 }

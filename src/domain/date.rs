@@ -76,6 +76,12 @@ impl Date {
         self.year
     }
 
+    /// The inverse of `as_number`.
+    pub fn from_number(n: u64) -> Option<Self> {
+        let year = u16::try_from(n / 10_000).ok()?;
+        Date::new(year, (n / 100 % 100) as u8, (n % 100) as u8)
+    }
+
     /// `YYYYMMDD` as a number: sortable, and what the index keeps as a fast field.
     pub fn as_number(&self) -> u64 {
         u64::from(self.year) * 10_000 + u64::from(self.month) * 100 + u64::from(self.day)
@@ -110,6 +116,8 @@ mod tests {
         let d = Date::parse_iso("2024-02-29").unwrap();
         assert_eq!(d.to_string(), "2024-02-29");
         assert_eq!(d.as_number(), 20240229);
+        assert_eq!(Date::from_number(20240229), Some(d));
+        assert_eq!(Date::from_number(20240230), None);
         assert_eq!(
             Date::parse_iso("2024-02-19T10:00:00Z").unwrap().to_string(),
             "2024-02-19"

@@ -1,12 +1,16 @@
 //! The tantivy index: derived from the database, stamped with the change sequence it reached.
 
+mod listing;
 mod schema;
 mod search;
 mod sync;
 mod writer;
 
+pub use listing::{CategorySet, DayListing};
 pub use schema::Fields;
-pub use search::{Hit, Ranking, SearchResults};
+pub use search::{
+    FacetCount, Facets, Filters, Highlighter, Hit, Ranking, SearchRequest, SearchResults, Sort,
+};
 pub use sync::{CommitPolicy, SyncReport, Syncer};
 pub use writer::IndexWriter;
 
@@ -17,7 +21,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 /// Bumped whenever the schema or the analysers change: an index built with another
 /// version is rebuilt from the database.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

@@ -4,8 +4,8 @@ use tantivy::schema::{
     FAST, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, TokenizerManager,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer, TokenizerManager,
 };
 
 /// English prose: lower-cased, accents folded, Porter-stemmed.
@@ -13,6 +13,8 @@ pub const PROSE: &str = "prose";
 /// Names, and prose where exact phrases need the words as written: lower-cased and
 /// accent-folded, never stemmed.
 pub const EXACT: &str = "exact";
+/// A whole value as one lower-cased token (category codes, venue names).
+pub const KEYWORD: &str = "keyword";
 
 /// Handles of every field, built once with the schema.
 #[derive(Clone, Debug)]
@@ -23,13 +25,20 @@ pub struct Fields {
     pub title: tantivy::schema::Field,
     /// Title and abstract together, stemmed: the main BM25 field.
     pub text: tantivy::schema::Field,
-    /// Title and abstract unstemmed, with positions: exact phrases.
-    pub text_exact: tantivy::schema::Field,
+    /// Title unstemmed, with positions: exact phrases.
+    pub title_exact: tantivy::schema::Field,
+    /// Abstract unstemmed, with positions: exact phrases and `abs:`.
+    pub abstract_exact: tantivy::schema::Field,
+    /// Author names unstemmed, with positions (`au:"Ada Lovelace"`).
     pub authors: tantivy::schema::Field,
-    /// Category codes as single tokens (`cs.CL`).
+    /// Category codes as written (`cs.CL`): facet counts.
     pub categories: tantivy::schema::Field,
-    /// First-submitted date as `YYYYMMDD`.
+    /// Category codes lower-cased: case-insensitive `cat:` filters.
+    pub categories_lc: tantivy::schema::Field,
+    /// First-submitted date as `YYYYMMDD`: date filters, sorting, daily listings.
     pub published: tantivy::schema::Field,
+    /// First-submitted year: facet counts.
+    pub year: tantivy::schema::Field,
 }
 
 fn text_options(analyzer: &str, record: IndexRecordOption) -> TextOptions {
@@ -40,6 +49,7 @@ fn text_options(analyzer: &str, record: IndexRecordOption) -> TextOptions {
     )
 }
 
+const BASIC: IndexRecordOption = IndexRecordOption::Basic;
 const FREQS: IndexRecordOption = IndexRecordOption::WithFreqs;
 const POSITIONS: IndexRecordOption = IndexRecordOption::WithFreqsAndPositions;
 
@@ -48,11 +58,14 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         title: b.add_text_field("title", text_options(PROSE, FREQS) | STORED),
+        title_exact: b.add_text_field("title_exact", text_options(EXACT, POSITIONS)),
         text: b.add_text_field("text", text_options(PROSE, FREQS)),
-        text_exact: b.add_text_field("text_exact", text_options(EXACT, POSITIONS)),
-        authors: b.add_text_field("authors", text_options(EXACT, FREQS)),
-        categories: b.add_text_field("categories", STRING),
+        abstract_exact: b.add_text_field("abstract_exact", text_options(EXACT, POSITIONS)),
+        authors: b.add_text_field("authors", text_options(EXACT, POSITIONS)),
+        categories: b.add_text_field("categories", STRING | FAST),
+        categories_lc: b.add_text_field("categories_lc", text_options(KEYWORD, BASIC)),
         published: b.add_u64_field("published", INDEXED | FAST),
+        year: b.add_u64_field("year", FAST),
     };
     (b.build(), fields)
 }
@@ -74,6 +87,12 @@ pub fn tokenizers() -> TokenizerManager {
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    manager.register(
+        KEYWORD,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
             .build(),
     );
     manager

@@ -1,16 +1,26 @@
-//! Ranked retrieval: query words OR-ed over title, title+abstract and authors, scored by BM25.
+//! Ranked retrieval over the query language: filters, facets, sorting and highlights.
 
 use super::schema::{EXACT, PROSE};
 use super::{Fields, IndexResult, SearchIndex};
-use serde::Serialize;
+use crate::domain::Date;
+use crate::query::{self, Field, Term as QTerm};
+use serde::{Deserialize, Serialize};
+use std::ops::Bound;
+use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
+use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-/// Query terms beyond this many are ignored: they cannot change a ranking much and would
-/// make hostile queries expensive.
-const MAX_TERMS: usize = 64;
+/// Characters of abstract around the best-matching words in a highlight.
+const ABSTRACT_SNIPPET: usize = 320;
+/// Facet values returned per facet.
+const FACET_SIZE: u32 = 30;
 
 /// Field weights, tuned on SciFact's train queries (docs/quality.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +40,50 @@ impl Default for Ranking {
     }
 }
 
+/// Restrictions that come from the page's filter controls rather than the query text.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Any of these categories (case-insensitive).
+    pub categories: Vec<String>,
+    /// First submitted on or after.
+    pub from: Option<Date>,
+    /// First submitted on or before.
+    pub to: Option<Date>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+}
+
+/// One search: what to match, how to order, which page, whether to count facets.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: query::Query,
+    pub filters: Filters,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+    pub facets: bool,
+}
+
+impl SearchRequest {
+    /// The first `limit` hits of a query in the query language, by relevance.
+    pub fn new(text: &str, limit: usize) -> Self {
+        SearchRequest {
+            query: query::parse(text),
+            filters: Filters::default(),
+            sort: Sort::Relevance,
+            limit,
+            offset: 0,
+            facets: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     pub id: String,
@@ -38,78 +92,228 @@ pub struct Hit {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// How many matching papers fall in each category and year.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub categories: Vec<FacetCount>,
+    pub years: Vec<FacetCount>,
+}
+
+#[derive(Serialize)]
 pub struct SearchResults {
     pub total: u64,
     pub hits: Vec<Hit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+    /// Marks the query's words in titles and abstracts.
+    #[serde(skip)]
+    pub highlighter: Option<Highlighter>,
+}
+
+/// Marks query words in texts, as escaped HTML with `<b>` around matches.
+pub struct Highlighter {
+    title: SnippetGenerator,
+    abstract_text: SnippetGenerator,
+}
+
+impl Highlighter {
+    /// The title as HTML with the query's words marked; `None` when none occurs in it.
+    pub fn title(&self, text: &str) -> Option<String> {
+        highlighted(&self.title, text)
+    }
+
+    /// The stretch of the abstract that best matches, as marked HTML; `None` when no
+    /// query word occurs in it.
+    pub fn abstract_text(&self, text: &str) -> Option<String> {
+        highlighted(&self.abstract_text, text)
+    }
+}
+
+fn highlighted(generator: &SnippetGenerator, text: &str) -> Option<String> {
+    let snippet = generator.snippet(text);
+    if snippet.is_empty() {
+        return None;
+    }
+    let range = snippet.fragment_range();
+    let before = if range.start > 0 { "…" } else { "" };
+    let after = if range.end < text.len() { "…" } else { "" };
+    Some(format!("{before}{}{after}", snippet.to_html()))
 }
 
 impl SearchIndex {
-    /// Ranks papers for a free-text query. Words are analysed like the indexed text
-    /// (lower-cased, folded, stemmed) and OR-ed; a query without words matches nothing.
-    pub fn search(
-        &self,
-        text: &str,
-        limit: usize,
-        offset: usize,
-        ranking: Ranking,
-    ) -> IndexResult<SearchResults> {
+    pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
-        let Some(query) = self.build_query(text, ranking) else {
+        let Some(query) = self.compile(req, ranking) else {
             return Ok(SearchResults {
                 total: 0,
                 hits: Vec::new(),
+                facets: req.facets.then(Facets::default),
+                highlighter: None,
             });
         };
-        let top = TopDocs::with_limit(limit.max(1))
-            .and_offset(offset)
-            .order_by_score();
-        let (top, total) = searcher.search(&query, &(top, Count))?;
-        let hits = if limit == 0 {
+        let aggs = req.facets.then(|| self.facet_collector(FACET_SIZE));
+        let limit = req.limit.max(1);
+        let (top, total, aggs) = match req.sort {
+            Sort::Relevance => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_score();
+                searcher.search(&query, &(top, Count, aggs))?
+            }
+            Sort::Newest => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_fast_field::<u64>("published", Order::Desc);
+                let (top, total, aggs) = searcher.search(&query, &(top, Count, aggs))?;
+                let top = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
+                (top, total, aggs)
+            }
+        };
+        let hits = if req.limit == 0 {
             Vec::new()
         } else {
             self.hits(&searcher, top)?
         };
+        let f = &self.fields;
+        let mut abstract_text = SnippetGenerator::create(&searcher, &*query, f.text)?;
+        abstract_text.set_max_num_chars(ABSTRACT_SNIPPET);
+        let mut title = SnippetGenerator::create(&searcher, &*query, f.title)?;
+        title.set_max_num_chars(10_000);
         Ok(SearchResults {
             total: total as u64,
             hits,
+            facets: aggs.map(facets_from),
+            highlighter: Some(Highlighter {
+                title,
+                abstract_text,
+            }),
         })
     }
 
-    /// Loose words are OR-ed over title+abstract, title and authors. A `"quoted phrase"`
-    /// must appear exactly as written (unstemmed, in order); an unclosed quote counts as
-    /// loose words.
-    fn build_query(&self, text: &str, ranking: Ranking) -> Option<Box<dyn Query>> {
+    /// Turns the parsed query and filters into a tantivy query; `None` matches nothing.
+    fn compile(&self, req: &SearchRequest, ranking: Ranking) -> Option<Box<dyn Query>> {
         let f = &self.fields;
-        let (loose, phrases) = split_phrases(text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in &self.analyse(PROSE, &loose) {
-            clauses.push((Occur::Should, term_query(f.text, word, 1.0)));
-            clauses.push((
-                Occur::Should,
-                term_query(f.title, word, ranking.title_boost),
-            ));
-        }
-        for name in &self.analyse(EXACT, &loose) {
-            clauses.push((
-                Occur::Should,
-                term_query(f.authors, name, ranking.author_boost),
-            ));
-        }
-        for phrase in phrases {
-            let words = self.analyse(EXACT, phrase);
-            let query: Box<dyn Query> = match &words[..] {
-                [] => continue,
-                [word] => term_query(f.text_exact, word, 1.0),
-                _ => Box::new(PhraseQuery::new(
-                    words
-                        .iter()
-                        .map(|w| Term::from_field_text(f.text_exact, w))
-                        .collect(),
+        let mut loose = String::new();
+        for clause in &req.query.clauses {
+            let occur = if clause.excluded {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
+            let q = match (clause.field, &clause.term) {
+                (Field::Any, QTerm::Word(w)) if !clause.excluded => {
+                    loose.push_str(w);
+                    loose.push(' ');
+                    continue;
+                }
+                (Field::Any, QTerm::Word(w)) => self.all_words(f.text, PROSE, w),
+                (Field::Any, QTerm::Phrase(p)) => {
+                    let either: Vec<_> = [
+                        self.phrase(f.title_exact, p),
+                        self.phrase(f.abstract_exact, p),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .map(|q| (Occur::Should, q))
+                    .collect();
+                    (!either.is_empty())
+                        .then(|| Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
+                }
+                (Field::Title, QTerm::Word(w)) => self.all_words(f.title, PROSE, w),
+                (Field::Title, QTerm::Phrase(p)) => self.phrase(f.title_exact, p),
+                (Field::Abstract, QTerm::Word(p) | QTerm::Phrase(p)) => {
+                    self.phrase(f.abstract_exact, p)
+                }
+                (Field::Author, QTerm::Word(p) | QTerm::Phrase(p)) => self.phrase(f.authors, p),
+                (Field::Category, QTerm::Word(c) | QTerm::Phrase(c)) => Some(self.category(c)),
+                // No source fills venues yet: a venue filter matches nothing.
+                (Field::Venue, _) => Some(Box::new(EmptyQuery) as Box<dyn Query>),
+                (_, QTerm::Years(a, b)) => Some(published_between(
+                    f.published,
+                    Date::new(*a, 1, 1),
+                    Date::new(*b, 12, 31),
                 )),
             };
-            clauses.push((Occur::Must, query));
+            if let Some(q) = q {
+                clauses.push((occur, q));
+            }
         }
-        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+        for word in self.analyse(PROSE, &loose) {
+            clauses.push((Occur::Should, term_query(f.text, &word, 1.0)));
+            clauses.push((
+                Occur::Should,
+                term_query(f.title, &word, ranking.title_boost),
+            ));
+        }
+        for name in self.analyse(EXACT, &loose) {
+            clauses.push((
+                Occur::Should,
+                term_query(f.authors, &name, ranking.author_boost),
+            ));
+        }
+        let filters = &req.filters;
+        if !filters.categories.is_empty() {
+            let any: Vec<_> = filters
+                .categories
+                .iter()
+                .map(|c| (Occur::Should, self.category(c)))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if filters.from.is_some() || filters.to.is_some() {
+            clauses.push((
+                Occur::Must,
+                published_between(f.published, filters.from, filters.to),
+            ));
+        }
+        let positive = clauses.iter().any(|(o, _)| *o != Occur::MustNot);
+        if !positive {
+            if clauses.is_empty() || !req.query.clauses.iter().any(|c| c.excluded) {
+                return None;
+            }
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Every word of `text` (as `analyser` reads it) must be in `field`.
+    fn all_words(
+        &self,
+        field: tantivy::schema::Field,
+        analyser: &str,
+        text: &str,
+    ) -> Option<Box<dyn Query>> {
+        let words = self.analyse(analyser, text);
+        let all: Vec<_> = words
+            .iter()
+            .map(|w| (Occur::Must, term_query(field, w, 1.0)))
+            .collect();
+        (!all.is_empty()).then(|| Box::new(BooleanQuery::new(all)) as Box<dyn Query>)
+    }
+
+    /// The words of `text`, unstemmed and in order, in a positional `field`.
+    fn phrase(&self, field: tantivy::schema::Field, text: &str) -> Option<Box<dyn Query>> {
+        let words = self.analyse(EXACT, text);
+        match &words[..] {
+            [] => None,
+            [word] => Some(term_query(field, word, 1.0)),
+            _ => Some(Box::new(PhraseQuery::new(
+                words
+                    .iter()
+                    .map(|w| Term::from_field_text(field, w))
+                    .collect(),
+            ))),
+        }
+    }
+
+    fn category(&self, code: &str) -> Box<dyn Query> {
+        term_query_lc(self.fields.categories_lc, code)
     }
 
     fn analyse(&self, analyser: &str, text: &str) -> Vec<String> {
@@ -119,12 +323,29 @@ impl SearchIndex {
         let mut words = Vec::new();
         let mut stream = analyser.token_stream(text);
         while let Some(token) = stream.next() {
-            if words.len() == MAX_TERMS {
+            if words.len() == query::MAX_CLAUSES {
                 break;
             }
             words.push(token.text.clone());
         }
         words
+    }
+
+    /// Every category and year with its number of papers, most papers first.
+    pub fn facet_counts(&self, size: u32) -> IndexResult<Facets> {
+        let searcher = self.reader.searcher();
+        let results = searcher.search(&AllQuery, &self.facet_collector(size))?;
+        Ok(facets_from(results))
+    }
+
+    fn facet_collector(&self, size: u32) -> AggregationCollector {
+        let request = serde_json::json!({
+            "categories": {"terms": {"field": "categories", "size": size}},
+            "years": {"terms": {"field": "year", "size": size, "order": {"_key": "desc"}}},
+        });
+        let aggs = serde_json::from_value(request).expect("a valid aggregation request");
+        let context = AggContextParams::new(Default::default(), self.index.tokenizers().clone());
+        AggregationCollector::from_aggs(aggs, context)
     }
 
     fn hits(&self, searcher: &Searcher, top: Vec<(f32, DocAddress)>) -> IndexResult<Vec<Hit>> {
@@ -142,25 +363,47 @@ impl SearchIndex {
     }
 }
 
-/// Splits `a "b c" d` into the loose words `a  d` and the phrases `["b c"]`.
-fn split_phrases(text: &str) -> (String, Vec<&str>) {
-    let parts: Vec<&str> = text.split('"').collect();
-    let closed = if parts.len() % 2 == 1 {
-        parts.len()
-    } else {
-        parts.len() - 1
+fn facets_from(results: AggregationResults) -> Facets {
+    let counts = |name: &str| -> Vec<FacetCount> {
+        let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
+            results.0.get(name)
+        else {
+            return Vec::new();
+        };
+        buckets
+            .iter()
+            .map(|b| FacetCount {
+                value: match &b.key {
+                    Key::Str(s) => s.clone(),
+                    Key::U64(n) => n.to_string(),
+                    Key::I64(n) => n.to_string(),
+                    Key::F64(n) => n.to_string(),
+                },
+                count: b.doc_count,
+            })
+            .collect()
     };
-    let mut loose = String::with_capacity(text.len());
-    let mut phrases = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        if i % 2 == 1 && i < closed {
-            phrases.push(*part);
-        } else {
-            loose.push_str(part);
-            loose.push(' ');
-        }
+    Facets {
+        categories: counts("categories"),
+        years: counts("years"),
     }
-    (loose, phrases)
+}
+
+fn published_between(
+    field: tantivy::schema::Field,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> Box<dyn Query> {
+    let bound = |d: Option<Date>| match d {
+        Some(d) => Bound::Included(Term::from_field_u64(field, d.as_number())),
+        None => Bound::Unbounded,
+    };
+    Box::new(RangeQuery::new(bound(from), bound(to)))
+}
+
+/// A keyword field's term, lower-cased as the `KEYWORD` analyser indexes it.
+pub(super) fn term_query_lc(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    term_query(field, &value.to_lowercase(), 1.0)
 }
 
 fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {
@@ -168,6 +411,9 @@ fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn 
         Term::from_field_text(field, word),
         IndexRecordOption::WithFreqs,
     );
+    if boost == 1.0 {
+        return Box::new(term);
+    }
     Box::new(BoostQuery::new(Box::new(term), boost))
 }
 
@@ -188,23 +434,4 @@ pub(super) fn all_ids(searcher: &Searcher, fields: &Fields) -> IndexResult<Vec<S
         }
     }
     Ok(ids)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_phrases;
-
-    #[test]
-    fn quotes_make_phrases_and_an_unclosed_quote_is_loose() {
-        let split = |q| {
-            let (loose, phrases) = split_phrases(q);
-            (
-                loose.split_whitespace().collect::<Vec<_>>().join(" "),
-                phrases,
-            )
-        };
-        assert_eq!(split(r#"a "b c" d"#), ("a d".to_string(), vec!["b c"]));
-        assert_eq!(split(r#""x" y "z"#), ("y z".to_string(), vec!["x"]));
-        assert_eq!(split("plain"), ("plain".to_string(), vec![]));
-    }
 }

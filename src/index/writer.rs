@@ -28,18 +28,20 @@ impl IndexWriter {
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &paper.id);
         doc.add_text(f.title, &paper.title);
+        doc.add_text(f.title_exact, &paper.title);
         doc.add_text(f.text, &paper.title);
         doc.add_text(f.text, &paper.abstract_text);
-        doc.add_text(f.text_exact, &paper.title);
-        doc.add_text(f.text_exact, &paper.abstract_text);
+        doc.add_text(f.abstract_exact, &paper.abstract_text);
         for author in &paper.authors {
             doc.add_text(f.authors, author);
         }
         for category in &paper.categories {
             doc.add_text(f.categories, category);
+            doc.add_text(f.categories_lc, category);
         }
         if let Some(date) = paper.published {
             doc.add_u64(f.published, date.as_number());
+            doc.add_u64(f.year, u64::from(date.year()));
         }
         self.inner.add_document(doc)?;
         Ok(())

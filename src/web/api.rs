@@ -1,15 +1,20 @@
-//! JSON API: search and readiness.
+//! The JSON API: search, papers, categories and readiness.
 
-use super::pages::{SearchParams, run_search};
-use super::{AppError, AppState};
-use crate::domain::Paper;
+use super::params::SearchParams;
+use super::{AppError, AppState, search};
+use crate::domain::{ArxivId, Paper};
+use crate::index::Facets;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 
+/// Categories `/api/categories` lists at most.
+const MAX_CATEGORIES: u32 = 1_000;
+
 #[derive(Serialize)]
-pub struct ApiHit {
+pub struct ApiPaper {
     id: String,
     title: String,
     authors: Vec<String>,
@@ -17,7 +22,54 @@ pub struct ApiHit {
     abstract_text: String,
     categories: Vec<String>,
     published: Option<String>,
+    updated: Option<String>,
+    comments: Option<String>,
+    journal_ref: Option<String>,
+    doi: Option<String>,
+    license: Option<String>,
+}
+
+impl From<Paper> for ApiPaper {
+    fn from(p: Paper) -> Self {
+        ApiPaper {
+            id: p.id,
+            title: p.title,
+            authors: p.authors,
+            abstract_text: p.abstract_text,
+            categories: p.categories,
+            published: p.published.map(|d| d.to_string()),
+            updated: p.updated.map(|d| d.to_string()),
+            comments: p.comments,
+            journal_ref: p.journal_ref,
+            doi: p.doi,
+            license: p.license,
+        }
+    }
+}
+
+/// Escaped HTML fragments with the query's words in `<b>`, where they occur.
+#[derive(Serialize)]
+pub struct Highlights {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(rename = "abstract", skip_serializing_if = "Option::is_none")]
+    abstract_text: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ApiHit {
+    #[serde(flatten)]
+    paper: ApiPaper,
     score: f32,
+    highlights: Highlights,
+}
+
+#[derive(Serialize)]
+pub struct QueryInfo {
+    /// The query as it was understood.
+    read_as: String,
+    /// What was not taken literally.
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -25,34 +77,67 @@ pub struct ApiResults {
     total: u64,
     page: usize,
     hits: Vec<ApiHit>,
+    facets: Facets,
+    query: QueryInfo,
     took_ms: f64,
 }
 
 pub async fn search(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<ApiResults>, AppError> {
     let started = std::time::Instant::now();
-    let found = run_search(&state, &params).await?;
+    let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let found = search::run(&state, &params).await?;
     let hits = found
         .hits
         .into_iter()
-        .map(|(paper, score): (Paper, f32)| ApiHit {
-            id: paper.id,
-            title: paper.title,
-            authors: paper.authors,
-            abstract_text: paper.abstract_text,
-            categories: paper.categories,
-            published: paper.published.map(|d| d.to_string()),
-            score,
+        .map(|h| ApiHit {
+            paper: h.paper.into(),
+            score: h.score,
+            highlights: Highlights {
+                title: h.title_html,
+                abstract_text: h.abstract_html,
+            },
         })
         .collect();
     Ok(Json(ApiResults {
         total: found.total,
         page: found.page,
         hits,
+        facets: found.facets,
+        query: QueryInfo {
+            read_as: found.query.read_as(),
+            notes: found.query.notes,
+        },
         took_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
+}
+
+/// `/api/papers/{id}`: one paper by arXiv id (any form) or stored id.
+pub async fn paper(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ApiPaper>, AppError> {
+    let id = ArxivId::parse(&id).map_or(id, |a| a.to_string());
+    let paper = state
+        .store
+        .papers_by_id(&[id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(paper.into()))
+}
+
+/// `/api/categories`: every category with its number of papers, most first.
+pub async fn categories(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let index = state.index.clone();
+    let facets = tokio::task::spawn_blocking(move || index.facet_counts(MAX_CATEGORIES))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    Ok(Json(serde_json::json!({ "categories": facets.categories })))
 }
 
 #[derive(Serialize)]

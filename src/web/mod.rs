@@ -1,8 +1,13 @@
-//! HTTP routes: HTML pages, the JSON API, health checks and static files.
+//! HTTP routes: HTML pages, the JSON API, feeds, health checks and static files.
 
 mod api;
 mod error;
+mod feeds;
+mod links;
 mod pages;
+mod params;
+mod search;
+mod views;
 
 use crate::index::{Ranking, SearchIndex};
 use crate::store::Store;
@@ -35,34 +40,31 @@ pub struct AppState {
 /// The one router: the server and the tests both build it here.
 pub fn router(state: AppState) -> Router {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    let header =
+        |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
     Router::new()
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
+        .route("/search/feed", get(feeds::search))
+        .route("/arxiv/{*path}", get(pages::arxiv))
+        .route("/paper/{*id}", get(pages::paper))
+        .route("/opensearch.xml", get(feeds::opensearch))
         .route("/api/search", get(api::search))
+        .route("/api/papers/{*id}", get(api::paper))
+        .route("/api/categories", get(api::categories))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
         .nest_service("/static", ServeDir::new(static_dir))
-        .fallback(|| async { AppError::NotFound })
+        .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(header(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-            ),
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -1,109 +1,35 @@
-//! HTML pages: the home page and search results.
+//! HTML pages: home, search results, paper pages and daily category listings.
 
 use super::error::PageError;
-use super::{AppError, AppState, MAX_OFFSET, MAX_QUERY};
-use crate::domain::Paper;
+use super::links;
+use super::params::{SearchParams, parse_category_set};
+use super::search::{self, Found};
+use super::views::{PaperView, bibtex};
+use super::{AppError, AppState, feeds};
+use crate::domain::{ArxivId, Date};
+use crate::index::{CategorySet, Sort};
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-/// Hits per page unless `limit` says otherwise.
-const PAGE_SIZE: usize = 20;
-const MAX_LIMIT: usize = 100;
-/// Characters of abstract shown under each result.
-const TEASER: usize = 320;
+/// Papers on the home page.
+const LATEST: i64 = 20;
+/// Categories listed on the home page.
+const HOME_CATEGORIES: u32 = 24;
 
-#[derive(Debug, Deserialize)]
-pub struct SearchParams {
-    #[serde(default)]
-    pub q: String,
-    pub page: Option<usize>,
-    pub limit: Option<usize>,
+fn render(page: &impl Template) -> Result<Html<String>, PageError> {
+    Ok(Html(
+        page.render().map_err(|e| AppError::Internal(e.into()))?,
+    ))
 }
 
-/// A page of ranked papers, as the store has them.
-pub struct Found {
-    pub total: u64,
-    pub page: usize,
-    pub limit: usize,
-    pub hits: Vec<(Paper, f32)>,
-}
-
-/// Validates the parameters, searches the index off the async runtime, and loads the
-/// hits from the store.
-pub async fn run_search(state: &AppState, params: &SearchParams) -> Result<Found, AppError> {
-    if params.q.len() > MAX_QUERY {
-        return Err(AppError::BadRequest(format!(
-            "query longer than {MAX_QUERY} bytes"
-        )));
-    }
-    let limit = params.limit.unwrap_or(PAGE_SIZE);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::BadRequest(format!(
-            "limit must be 1 to {MAX_LIMIT}"
-        )));
-    }
-    let page = params.page.unwrap_or(1);
-    let offset = page
-        .checked_sub(1)
-        .and_then(|p| p.checked_mul(limit))
-        .filter(|&o| o <= MAX_OFFSET)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!("page must be 1 to {}", MAX_OFFSET / limit + 1))
-        })?;
-    let index = state.index.clone();
-    let (q, ranking) = (params.q.clone(), state.ranking);
-    let results = tokio::task::spawn_blocking(move || index.search(&q, limit, offset, ranking))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
-    let ids: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
-    let papers = state.store.papers_by_id(&ids).await?;
-    let scores: std::collections::HashMap<&str, f32> = results
-        .hits
-        .iter()
-        .map(|h| (h.id.as_str(), h.score))
-        .collect();
-    let hits = papers
-        .into_iter()
-        .map(|p| {
-            let score = scores.get(p.id.as_str()).copied().unwrap_or(0.0);
-            (p, score)
-        })
-        .collect();
-    Ok(Found {
-        total: results.total,
-        page,
-        limit,
-        hits,
-    })
-}
-
-/// What a result list shows of a paper.
-pub struct PaperView {
-    id: String,
-    title: String,
-    authors: String,
-    teaser: String,
-    published: String,
-    categories: String,
-}
-
-impl From<&Paper> for PaperView {
-    fn from(p: &Paper) -> Self {
-        let mut teaser: String = p.abstract_text.chars().take(TEASER).collect();
-        if teaser.len() < p.abstract_text.len() {
-            teaser.push('…');
-        }
-        PaperView {
-            id: p.id.clone(),
-            title: p.title.clone(),
-            authors: p.authors.join(", "),
-            teaser,
-            published: p.published.map(|d| d.to_string()).unwrap_or_default(),
-            categories: p.categories.join(" "),
-        }
-    }
+pub struct FacetLink {
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+    pub active: bool,
 }
 
 #[derive(Template)]
@@ -111,47 +37,227 @@ impl From<&Paper> for PaperView {
 struct HomePage {
     count: i64,
     latest: Vec<PaperView>,
+    categories: Vec<FacetLink>,
 }
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let count = state.store.count().await?;
-    let latest = state.store.latest(PAGE_SIZE as i64).await?;
-    let page = HomePage {
+    let latest = state.store.latest(LATEST).await?;
+    let index = state.index.clone();
+    let facets = tokio::task::spawn_blocking(move || index.facet_counts(HOME_CATEGORIES))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let categories = facets
+        .categories
+        .into_iter()
+        .map(|f| FacetLink {
+            href: format!("/arxiv/{}", f.value),
+            label: f.value,
+            count: f.count,
+            active: false,
+        })
+        .collect();
+    render(&HomePage {
         count,
-        latest: latest.iter().map(PaperView::from).collect(),
-    };
-    Ok(Html(
-        page.render().map_err(|e| AppError::Internal(e.into()))?,
-    ))
+        latest: latest.iter().map(PaperView::new).collect(),
+        categories,
+    })
 }
 
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
     q: String,
+    read_as: Option<String>,
+    notes: Vec<String>,
     total: u64,
     page: usize,
     hits: Vec<PaperView>,
-    prev: Option<usize>,
-    next: Option<usize>,
+    categories: Vec<FacetLink>,
+    years: Vec<FacetLink>,
+    newest: bool,
+    relevance_href: String,
+    newest_href: String,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    feed_href: String,
+    from: String,
+    to: String,
+    category: String,
 }
 
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
-) -> Result<Html<String>, PageError> {
-    let found = run_search(&state, &params).await?;
+) -> Result<Response, PageError> {
+    let found = search::run(&state, &params).await?;
+    if let Some(id) = &found.query.arxiv_id {
+        return Ok(Redirect::to(&format!("/arxiv/{id}")).into_response());
+    }
+    Ok(render(&search_page(&params, found))?.into_response())
+}
+
+fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     let shown = (found.page * found.limit) as u64;
-    let page = SearchPage {
+    let can_go_on = shown < found.total && found.page * found.limit < super::MAX_OFFSET;
+    let categories = found
+        .facets
+        .categories
+        .iter()
+        .map(|f| {
+            let (href, active) = links::toggle_category(params, &f.value);
+            FacetLink {
+                label: f.value.clone(),
+                count: f.count,
+                href,
+                active,
+            }
+        })
+        .collect();
+    let years = found
+        .facets
+        .years
+        .iter()
+        .map(|f| {
+            let (href, active) = links::toggle_year(params, &f.value);
+            FacetLink {
+                label: f.value.clone(),
+                count: f.count,
+                href,
+                active,
+            }
+        })
+        .collect();
+    SearchPage {
         q: params.q.clone(),
+        read_as: (!found.query.notes.is_empty()).then(|| found.query.read_as()),
+        notes: found.query.notes.clone(),
         total: found.total,
         page: found.page,
-        hits: found.hits.iter().map(|(p, _)| PaperView::from(p)).collect(),
-        prev: (found.page > 1).then(|| found.page - 1),
-        next: (shown < found.total && found.page * found.limit < MAX_OFFSET)
-            .then_some(found.page + 1),
+        hits: found
+            .hits
+            .into_iter()
+            .map(|h| PaperView::new(&h.paper).with_highlights(h.title_html, h.abstract_html))
+            .collect(),
+        categories,
+        years,
+        newest: params.sort == Some(Sort::Newest),
+        relevance_href: links::with_sort(params, Sort::Relevance),
+        newest_href: links::with_sort(params, Sort::Newest),
+        prev_href: (found.page > 1).then(|| links::with_page(params, found.page - 1)),
+        next_href: can_go_on.then(|| links::with_page(params, found.page + 1)),
+        feed_href: links::search_url(
+            "/search/feed",
+            &SearchParams {
+                page: None,
+                ..params.clone()
+            },
+        ),
+        from: params.from.clone().unwrap_or_default(),
+        to: params.to.clone().unwrap_or_default(),
+        category: params.category.clone().unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "paper.html")]
+struct PaperPage {
+    paper: PaperView,
+    bibtex: String,
+}
+
+#[derive(Template)]
+#[template(path = "listing.html")]
+struct ListingPage {
+    label: String,
+    path: String,
+    day: Option<Date>,
+    papers: Vec<PaperView>,
+    prev: Option<Date>,
+    next: Option<Date>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListingParams {
+    date: Option<String>,
+}
+
+/// `/arxiv/{id}` (a paper) or `/arxiv/{categories}` (a daily listing), `…/feed` for Atom.
+pub async fn arxiv(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    Query(params): Query<ListingParams>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if let Ok(id) = ArxivId::parse(&path) {
+        return Ok(paper_page(&state, id.as_str()).await?.into_response());
+    }
+    if let Some(cats) = path.strip_suffix("/feed") {
+        let set = parse_category_set(cats).ok_or(AppError::NotFound)?;
+        return Ok(feeds::listing(&state, cats, &set, &headers).await?);
+    }
+    let set = parse_category_set(&path).ok_or(AppError::NotFound)?;
+    let day = match params.date.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => Some(
+            Date::parse_iso(d)
+                .map_err(|_| AppError::BadRequest("date must look like 2024-02-19".into()))?,
+        ),
+        None => None,
     };
-    Ok(Html(
-        page.render().map_err(|e| AppError::Internal(e.into()))?,
-    ))
+    let (listing, papers) = listing_papers(&state, &set, day).await?;
+    Ok(render(&ListingPage {
+        label: describe(&set),
+        path,
+        day: listing.day,
+        papers: papers.iter().map(PaperView::new).collect(),
+        prev: listing.prev,
+        next: listing.next,
+    })?
+    .into_response())
+}
+
+/// The day's listing and its papers, as stored.
+pub async fn listing_papers(
+    state: &AppState,
+    set: &CategorySet,
+    day: Option<Date>,
+) -> Result<(crate::index::DayListing, Vec<crate::domain::Paper>), AppError> {
+    let index = state.index.clone();
+    let set = set.clone();
+    let listing = tokio::task::spawn_blocking(move || index.day_listing(&set, day))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let papers = state.store.papers_by_id(&listing.ids).await?;
+    Ok((listing, papers))
+}
+
+/// `cs.AI, cs.LG without cs.CY`.
+pub fn describe(set: &CategorySet) -> String {
+    let mut label = set.include.join(", ");
+    if !set.exclude.is_empty() {
+        label.push_str(" without ");
+        label.push_str(&set.exclude.join(", "));
+    }
+    label
+}
+
+/// `/paper/{id}`: any stored paper by its id.
+pub async fn paper(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    paper_page(&state, &id).await
+}
+
+async fn paper_page(state: &AppState, id: &str) -> Result<Html<String>, PageError> {
+    let paper = state
+        .store
+        .papers_by_id(&[id.to_string()])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    render(&PaperPage {
+        bibtex: bibtex(&paper),
+        paper: PaperView::new(&paper),
+    })
 }

@@ -1,0 +1,244 @@
+//! Request parameters: validation and translation into index requests.
+
+use super::{AppError, MAX_OFFSET, MAX_QUERY};
+use crate::domain::Date;
+use crate::index::{CategorySet, Filters, SearchRequest, Sort};
+use serde::Deserialize;
+
+/// Hits per page unless `limit` says otherwise.
+pub const PAGE_SIZE: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+/// Categories one request may name.
+const MAX_CATEGORIES: usize = 20;
+
+/// The parameters of `/search`, `/api/search` and `/search/feed`. Unknown ones are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    pub page: Option<usize>,
+    pub limit: Option<usize>,
+    pub sort: Option<Sort>,
+    /// Comma-separated category codes: papers in any of them.
+    pub category: Option<String>,
+    /// `YYYY-MM-DD`: first submitted on or after.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`: first submitted on or before.
+    pub to: Option<String>,
+}
+
+impl SearchParams {
+    /// Checks every parameter and builds the index request.
+    pub fn to_request(&self) -> Result<SearchRequest, AppError> {
+        if self.q.len() > MAX_QUERY {
+            return Err(AppError::BadRequest(format!(
+                "q is longer than {MAX_QUERY} bytes"
+            )));
+        }
+        let limit = self.limit.unwrap_or(PAGE_SIZE);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(AppError::BadRequest(format!(
+                "limit must be 1 to {MAX_LIMIT}"
+            )));
+        }
+        let page = self.page.unwrap_or(1);
+        let last_page = MAX_OFFSET / limit + 1;
+        let offset = page
+            .checked_sub(1)
+            .map(|p| p.saturating_mul(limit))
+            .filter(|&o| o <= MAX_OFFSET)
+            .ok_or_else(|| AppError::BadRequest(format!("page must be 1 to {last_page}")))?;
+        let categories = match &self.category {
+            Some(list) => parse_categories(list)?,
+            None => Vec::new(),
+        };
+        let date = |name: &str, raw: &Option<String>| -> Result<Option<Date>, AppError> {
+            match raw.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(s) => Date::parse_iso(s).map(Some).map_err(|_| {
+                    AppError::BadRequest(format!("{name} must be a date like 2024-02-19"))
+                }),
+            }
+        };
+        let mut req = SearchRequest::new(&self.q, limit);
+        req.offset = offset;
+        req.sort = self.sort.unwrap_or_default();
+        req.filters = Filters {
+            categories,
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+        };
+        req.facets = true;
+        Ok(req)
+    }
+
+    pub fn page(&self) -> usize {
+        self.page.unwrap_or(1)
+    }
+}
+
+/// `cs.AI,cs.CL` → the codes, each checked.
+fn parse_categories(list: &str) -> Result<Vec<String>, AppError> {
+    let codes: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    if codes.len() > MAX_CATEGORIES {
+        return Err(AppError::BadRequest(format!(
+            "at most {MAX_CATEGORIES} categories"
+        )));
+    }
+    match codes.iter().find(|c| !is_category(c)) {
+        Some(bad) => Err(AppError::BadRequest(format!(
+            "{bad:?} is not a category code like cs.CL"
+        ))),
+        None => Ok(codes),
+    }
+}
+
+/// A category code as arXiv writes them: `cs.CL`, `hep-th`, `cond-mat.str-el`.
+pub fn is_category(code: &str) -> bool {
+    parse_category_set(code).is_some_and(|s| s.include.len() == 1 && s.exclude.is_empty())
+}
+
+/// arXiv's archives, current and retired: every category code starts with one.
+const ARCHIVES: &[&str] = &[
+    "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an", "chao-dyn",
+    "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "econ", "eess", "funct-an",
+    "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
+    "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "q-fin", "quant-ph",
+    "solv-int", "stat", "supr-con",
+];
+
+/// The archive `s` starts with (the longest, ending at a code boundary).
+fn archive_at(s: &str) -> Option<&'static str> {
+    ARCHIVES
+        .iter()
+        .filter(|a| {
+            s.starts_with(**a)
+                && matches!(
+                    s.as_bytes().get(a.len()),
+                    None | Some(b'.' | b',' | b'+' | b'-')
+                )
+        })
+        .max_by_key(|a| a.len())
+        .copied()
+}
+
+/// A listing path: `cs.AI`, `cs.AI,cs.CL` (either), `cs.AI+cs.LG-cs.CY` (either, minus).
+/// A `-` inside a code (`hep-th`, `cond-mat.str-el`) is part of it; one followed by an
+/// archive starts an exclusion.
+pub fn parse_category_set(path: &str) -> Option<CategorySet> {
+    let mut set = CategorySet {
+        include: Vec::new(),
+        exclude: Vec::new(),
+    };
+    let (mut i, mut excluded) = (0, false);
+    loop {
+        let archive = archive_at(&path[i..])?;
+        let mut end = i + archive.len();
+        if path[end..].starts_with('.') {
+            end += 1;
+            loop {
+                let letters = path[end..]
+                    .bytes()
+                    .take_while(u8::is_ascii_alphabetic)
+                    .count();
+                if letters == 0 {
+                    return None;
+                }
+                end += letters;
+                let inner_dash = path[end..].starts_with('-')
+                    && archive_at(&path[end + 1..]).is_none()
+                    && path[end + 1..].starts_with(|c: char| c.is_ascii_alphabetic());
+                if !inner_dash {
+                    break;
+                }
+                end += 1;
+            }
+        }
+        if set.include.len() + set.exclude.len() == MAX_CATEGORIES {
+            return None;
+        }
+        let list = if excluded {
+            &mut set.exclude
+        } else {
+            &mut set.include
+        };
+        list.push(path[i..end].to_string());
+        match path.as_bytes().get(end) {
+            None => break,
+            Some(b',' | b'+') => excluded = false,
+            Some(b'-') => excluded = true,
+            Some(_) => return None,
+        }
+        i = end + 1;
+    }
+    (!set.include.is_empty()).then_some(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(path: &str) -> Option<(Vec<String>, Vec<String>)> {
+        parse_category_set(path).map(|s| (s.include, s.exclude))
+    }
+
+    #[test]
+    fn listing_paths() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(set("cs.AI"), Some((v(&["cs.AI"]), v(&[]))));
+        assert_eq!(set("cs.AI,cs.CL"), Some((v(&["cs.AI", "cs.CL"]), v(&[]))));
+        assert_eq!(
+            set("cs.AI+cs.LG-cs.CY"),
+            Some((v(&["cs.AI", "cs.LG"]), v(&["cs.CY"])))
+        );
+        assert_eq!(set("hep-th"), Some((v(&["hep-th"]), v(&[]))));
+        assert_eq!(
+            set("hep-th+cond-mat.str-el-quant-ph"),
+            Some((v(&["hep-th", "cond-mat.str-el"]), v(&["quant-ph"])))
+        );
+        assert_eq!(set("2402.12354"), None);
+        assert_eq!(set("cs.AI,<script>"), None);
+        assert_eq!(set(""), None);
+        assert_eq!(set("é,cs.AI"), None);
+    }
+
+    #[test]
+    fn search_params_are_checked() {
+        let p = |q: &str| SearchParams {
+            q: q.into(),
+            ..Default::default()
+        };
+        assert!(p("x").to_request().is_ok());
+        let bad = [
+            SearchParams {
+                limit: Some(0),
+                ..p("x")
+            },
+            SearchParams {
+                page: Some(0),
+                ..p("x")
+            },
+            SearchParams {
+                page: Some(usize::MAX),
+                ..p("x")
+            },
+            SearchParams {
+                category: Some("cs.AI,DROP TABLE".into()),
+                ..p("x")
+            },
+            SearchParams {
+                from: Some("yesterday".into()),
+                ..p("x")
+            },
+            p(&"a".repeat(MAX_QUERY + 1)),
+        ];
+        for b in bad {
+            assert!(b.to_request().is_err(), "{b:?}");
+        }
+    }
+}

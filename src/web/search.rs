@@ -1,0 +1,94 @@
+//! One search as every front end runs it: parse, search off the runtime, load the papers.
+
+use super::params::SearchParams;
+use super::{AppError, AppState};
+use crate::domain::Paper;
+use crate::index::Facets;
+use crate::query;
+
+/// A page of results, with each paper as the store has it.
+pub struct Found {
+    pub total: u64,
+    pub page: usize,
+    pub limit: usize,
+    pub hits: Vec<FoundHit>,
+    pub facets: Facets,
+    pub query: query::Query,
+}
+
+pub struct FoundHit {
+    pub paper: Paper,
+    pub score: f32,
+    /// Escaped HTML with the query's words in `<b>`; `None` when no word occurs.
+    pub title_html: Option<String>,
+    pub abstract_html: Option<String>,
+}
+
+/// Runs the search `params` describe. A query that is just an arXiv id finds that paper.
+pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppError> {
+    let req = params.to_request()?;
+    let (page, limit) = (params.page(), req.limit);
+    if let Some(id) = &req.query.arxiv_id {
+        let papers = state.store.papers_by_id(&[id.to_string()]).await?;
+        let hits = papers
+            .into_iter()
+            .map(|paper| FoundHit {
+                paper,
+                score: 1.0,
+                title_html: None,
+                abstract_html: None,
+            })
+            .collect::<Vec<_>>();
+        return Ok(Found {
+            total: hits.len() as u64,
+            page,
+            limit,
+            hits,
+            facets: Facets::default(),
+            query: req.query,
+        });
+    }
+    let index = state.index.clone();
+    let ranking = state.ranking;
+    let (req, results) = tokio::task::spawn_blocking(move || {
+        let results = index.search(&req, ranking);
+        (req, results)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let results = results?;
+    let ids: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
+    let mut papers: std::collections::HashMap<String, Paper> = state
+        .store
+        .papers_by_id(&ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let highlighter = results.highlighter;
+    let hits = results
+        .hits
+        .into_iter()
+        .filter_map(|hit| {
+            let paper = papers.remove(&hit.id)?;
+            let (title_html, abstract_html) = match &highlighter {
+                Some(h) => (h.title(&paper.title), h.abstract_text(&paper.abstract_text)),
+                None => (None, None),
+            };
+            Some(FoundHit {
+                paper,
+                score: hit.score,
+                title_html,
+                abstract_html,
+            })
+        })
+        .collect();
+    Ok(Found {
+        total: results.total,
+        page,
+        limit,
+        hits,
+        facets: results.facets.unwrap_or_default(),
+        query: req.query,
+    })
+}
