@@ -26,11 +26,11 @@ const SCHEMA_VERSION: u32 = 3;
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("search index error: {0}")]
-    Tantivy(#[from] TantivyError),
-    #[error("cannot use index directory {path}: {source}")]
+    Tantivy(TantivyError),
+    #[error("cannot use index directory {path}: {error}")]
     Dir {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -39,6 +39,12 @@ pub enum IndexError {
 }
 
 pub type IndexResult<T> = Result<T, IndexError>;
+
+impl From<TantivyError> for IndexError {
+    fn from(e: TantivyError) -> Self {
+        IndexError::Tantivy(e)
+    }
+}
 
 /// What the index has applied: the database it follows and the last change it holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,9 +67,9 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it (and the directory) if needed. An index whose
     /// schema differs from this build's is discarded: the database rebuilds it.
     pub fn open(dir: &Path) -> IndexResult<Self> {
-        let dir_err = |source| IndexError::Dir {
+        let dir_err = |error| IndexError::Dir {
             path: dir.to_path_buf(),
-            source,
+            error,
         };
         std::fs::create_dir_all(dir).map_err(dir_err)?;
         let (schema, fields) = schema::build();

@@ -51,7 +51,7 @@ pub struct Filters {
     pub to: Option<Date>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     #[default]
@@ -91,14 +91,14 @@ pub struct Hit {
     pub score: f32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
 }
 
 /// How many matching papers fall in each category and year.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Facets {
     pub categories: Vec<FacetCount>,
     pub years: Vec<FacetCount>,

@@ -12,12 +12,13 @@ use std::sync::Arc;
 
 pub use batch::BatchOutcome;
 
+/// Errors carry their cause in the message (not as a `source`), so a report prints it once.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("stored row {id} is corrupt: {reason}")]
     Corrupt { id: String, reason: String },
     #[error("{0}")]
@@ -25,6 +26,18 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(e)
+    }
+}
 
 /// A paper as it stands at one point of the change sequence.
 #[derive(Debug, Clone)]

@@ -3,17 +3,18 @@
 use super::params::SearchParams;
 use super::{AppError, AppState, search};
 use crate::domain::{ArxivId, Paper};
-use crate::index::Facets;
+use crate::index::{FacetCount, Facets};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 /// Categories `/api/categories` lists at most.
 const MAX_CATEGORIES: u32 = 1_000;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiPaper {
     id: String,
     title: String,
@@ -48,7 +49,7 @@ impl From<Paper> for ApiPaper {
 }
 
 /// Escaped HTML fragments with the query's words in `<b>`, where they occur.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Highlights {
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<String>,
@@ -56,7 +57,7 @@ pub struct Highlights {
     abstract_text: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiHit {
     #[serde(flatten)]
     paper: ApiPaper,
@@ -64,7 +65,7 @@ pub struct ApiHit {
     highlights: Highlights,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct QueryInfo {
     /// The query as it was understood.
     read_as: String,
@@ -72,7 +73,7 @@ pub struct QueryInfo {
     notes: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiResults {
     total: u64,
     page: usize,
@@ -82,6 +83,16 @@ pub struct ApiResults {
     took_ms: f64,
 }
 
+/// Ranked search in the query language, with the filters, facets and paging of `/search`.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of results", body = ApiResults),
+        (status = 400, description = "A parameter is malformed or out of range", body = super::error::ErrorBody),
+    )
+)]
 pub async fn search(
     State(state): State<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
@@ -114,7 +125,16 @@ pub async fn search(
     }))
 }
 
-/// `/api/papers/{id}`: one paper by arXiv id (any form) or stored id.
+/// One paper by arXiv id (any form: `2402.12354v2`, `hep-th/9901001`) or stored id.
+#[utoipa::path(
+    get,
+    path = "/api/papers/{id}",
+    params(("id" = String, Path, description = "Paper id")),
+    responses(
+        (status = 200, description = "The paper", body = ApiPaper),
+        (status = 404, description = "No such paper", body = super::error::ErrorBody),
+    )
+)]
 pub async fn paper(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -129,18 +149,40 @@ pub async fn paper(
     Ok(Json(paper.into()))
 }
 
-/// `/api/categories`: every category with its number of papers, most first.
-pub async fn categories(
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, AppError> {
+#[derive(Serialize, ToSchema)]
+pub struct Categories {
+    categories: Vec<FacetCount>,
+}
+
+/// Every category with its number of papers, most papers first.
+#[utoipa::path(
+    get,
+    path = "/api/categories",
+    responses((status = 200, description = "Categories and counts", body = Categories))
+)]
+pub async fn categories(State(state): State<AppState>) -> Result<Json<Categories>, AppError> {
     let index = state.index.clone();
     let facets = tokio::task::spawn_blocking(move || index.facet_counts(MAX_CATEGORIES))
         .await
         .map_err(|e| AppError::Internal(e.into()))??;
-    Ok(Json(serde_json::json!({ "categories": facets.categories })))
+    Ok(Json(Categories {
+        categories: facets.categories,
+    }))
 }
 
-#[derive(Serialize)]
+/// The OpenAPI 3.1 description of this API, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "papers", description = "Search arXiv and venue papers"),
+    paths(search, paper, categories)
+)]
+pub struct ApiDoc;
+
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct Readiness {
     ready: bool,
     database_seq: i64,

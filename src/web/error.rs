@@ -47,11 +47,29 @@ impl From<crate::index::IndexError> for AppError {
     }
 }
 
-/// JSON `{"error": {"code", "message"}}`.
+/// The body of every JSON error: `{"error": {"code", "message"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: `bad_request`, `not_found`, `internal`.
+    code: &'static str,
+    /// What went wrong, for people.
+    message: String,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = serde_json::json!({"error": {"code": code, "message": self.public_message()}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.public_message(),
+            },
+        };
         (status, Json(body)).into_response()
     }
 }

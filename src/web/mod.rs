@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/papers/{*id}", get(api::paper))
         .route("/api/categories", get(api::categories))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
         .nest_service("/static", ServeDir::new(static_dir))

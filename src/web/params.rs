@@ -12,12 +12,18 @@ pub const MAX_LIMIT: usize = 100;
 const MAX_CATEGORIES: usize = 20;
 
 /// The parameters of `/search`, `/api/search` and `/search/feed`. Unknown ones are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// The query: words, "exact phrases", -exclusions, ti: au: abs: cat: venue: fields,
+    /// year:2020..2024; an arXiv id alone finds that paper.
     #[serde(default)]
     pub q: String,
+    /// Page number, from 1.
     pub page: Option<usize>,
+    /// Hits per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
+    /// `relevance` (default) or `newest`.
     pub sort: Option<Sort>,
     /// Comma-separated category codes: papers in any of them.
     pub category: Option<String>,

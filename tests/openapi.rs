@@ -1,0 +1,108 @@
+//! `/api/openapi.json` describes the API, and real responses validate against it.
+
+mod common;
+
+use common::{fresh_db, paper};
+use papers::index::Ranking;
+use papers::services::Services;
+use papers::web::{AppState, router};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn get(addr: std::net::SocketAddr, target: &str) -> (u16, Value) {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    conn.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (
+        head[9..12].parse().unwrap(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+/// Validates `instance` against `#/components/schemas/{name}` of the document.
+fn assert_valid(doc: &Value, name: &str, instance: &Value) {
+    let mut schema = doc.clone();
+    schema["$ref"] = Value::String(format!("#/components/schemas/{name}"));
+    let validator =
+        jsonschema::draft202012::new(&schema).expect("the document compiles as JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{instance}");
+}
+
+#[tokio::test]
+async fn real_responses_validate_against_the_openapi_document() {
+    let db = fresh_db("sqlite").await;
+    let services = Services::open(&db.global()).await.unwrap();
+    let mut papers: Vec<_> = (0..25).map(paper).collect();
+    papers[3].doi = Some("10.1000/x".into());
+    papers[4].published = None;
+    services.store.upsert_batch(&papers).await.unwrap();
+    services.catch_up().await.unwrap();
+    let state = AppState {
+        store: services.store.clone(),
+        index: services.index.clone(),
+        ranking: Ranking::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+
+    let (status, doc) = get(addr, "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in ["/api/search", "/api/papers/{id}", "/api/categories"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
+    }
+    let params: Vec<&str> = doc["paths"]["/api/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        ["q", "page", "limit", "sort", "category", "from", "to"]
+    );
+
+    let cases = [
+        ("/api/search?q=graph+neural&limit=5", 200, "ApiResults"),
+        (
+            "/api/search?q=%22protein+folding%22&sort=newest&category=cs.LG",
+            200,
+            "ApiResults",
+        ),
+        ("/api/search?q=nothing+matches+zzzz", 200, "ApiResults"),
+        ("/api/search?q=2401.00003", 200, "ApiResults"),
+        ("/api/search?q=x&limit=1000", 400, "ErrorBody"),
+        ("/api/search?q=x&page=-1", 400, "ErrorBody"),
+        ("/api/papers/2401.00003", 200, "ApiPaper"),
+        ("/api/papers/2401.00004", 200, "ApiPaper"),
+        ("/api/papers/9999.99999", 404, "ErrorBody"),
+        ("/api/categories", 200, "Categories"),
+    ];
+    for (target, want, schema) in cases {
+        let (status, body) = get(addr, target).await;
+        assert_eq!(status, want, "{target}: {body}");
+        assert_valid(&doc, schema, &body);
+    }
+    // The validator does reject what breaks the document.
+    let (_, mut body) = get(addr, "/api/search?q=graph").await;
+    body["hits"][0]["score"] = Value::String("high".into());
+    let mut schema = doc.clone();
+    schema["$ref"] = Value::String("#/components/schemas/ApiResults".into());
+    assert!(
+        !jsonschema::draft202012::new(&schema)
+            .unwrap()
+            .is_valid(&body)
+    );
+}
