@@ -115,10 +115,11 @@ pub struct SearchResults {
     pub highlighter: Option<Highlighter>,
 }
 
-/// Marks query words in texts, as escaped HTML with `<b>` around matches.
+/// Marks query words in texts, as escaped HTML with `<b>` around matches. Each text has
+/// two generators: the stemmed field's (loose words) and the exact field's (phrases).
 pub struct Highlighter {
-    title: SnippetGenerator,
-    abstract_text: SnippetGenerator,
+    title: [SnippetGenerator; 2],
+    abstract_text: [SnippetGenerator; 2],
 }
 
 impl Highlighter {
@@ -134,11 +135,11 @@ impl Highlighter {
     }
 }
 
-fn highlighted(generator: &SnippetGenerator, text: &str) -> Option<String> {
-    let snippet = generator.snippet(text);
-    if snippet.is_empty() {
-        return None;
-    }
+fn highlighted(generators: &[SnippetGenerator; 2], text: &str) -> Option<String> {
+    let snippet = generators
+        .iter()
+        .map(|g| g.snippet(text))
+        .find(|s| !s.is_empty())?;
     let range = snippet.fragment_range();
     let before = if range.start > 0 { "…" } else { "" };
     let after = if range.end < text.len() { "…" } else { "" };
@@ -180,10 +181,19 @@ impl SearchIndex {
             self.hits(&searcher, top)?
         };
         let f = &self.fields;
-        let mut abstract_text = SnippetGenerator::create(&searcher, &*query, f.text)?;
-        abstract_text.set_max_num_chars(ABSTRACT_SNIPPET);
-        let mut title = SnippetGenerator::create(&searcher, &*query, f.title)?;
-        title.set_max_num_chars(10_000);
+        let generator = |field, max_chars| -> IndexResult<SnippetGenerator> {
+            let mut g = SnippetGenerator::create(&searcher, &*query, field)?;
+            g.set_max_num_chars(max_chars);
+            Ok(g)
+        };
+        let title = [
+            generator(f.title, 10_000)?,
+            generator(f.title_exact, 10_000)?,
+        ];
+        let abstract_text = [
+            generator(f.text, ABSTRACT_SNIPPET)?,
+            generator(f.abstract_exact, ABSTRACT_SNIPPET)?,
+        ];
         Ok(SearchResults {
             total: total as u64,
             hits,
