@@ -1,7 +1,7 @@
 //! `papers serve`: the web server, the index follower and graceful shutdown.
 
 use crate::config::Global;
-use crate::index::{CommitPolicy, Ranking};
+use crate::index::CommitPolicy;
 use crate::services::Services;
 use crate::web::{self, AppState};
 use std::net::SocketAddr;
@@ -37,11 +37,7 @@ pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    let state = AppState {
-        store: services.store.clone(),
-        index: services.index.clone(),
-        ranking: Ranking::default(),
-    };
+    let state = AppState::new(services.store.clone(), services.index.clone());
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;

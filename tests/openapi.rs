@@ -3,23 +3,11 @@
 mod common;
 
 use common::{fresh_db, paper};
-use papers::index::Ranking;
-use papers::services::Services;
-use papers::web::{AppState, router};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn get(addr: std::net::SocketAddr, target: &str) -> (u16, Value) {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    conn.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    conn.read_to_string(&mut raw).await.unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (
-        head[9..12].parse().unwrap(),
-        serde_json::from_str(body).unwrap(),
-    )
+    let r = common::get(addr, target.as_bytes()).await;
+    (r.status, r.json())
 }
 
 /// Validates `instance` against `#/components/schemas/{name}` of the document.
@@ -38,20 +26,10 @@ fn assert_valid(doc: &Value, name: &str, instance: &Value) {
 #[tokio::test]
 async fn real_responses_validate_against_the_openapi_document() {
     let db = fresh_db("sqlite").await;
-    let services = Services::open(&db.global()).await.unwrap();
     let mut papers: Vec<_> = (0..25).map(paper).collect();
     papers[3].doi = Some("10.1000/x".into());
     papers[4].published = None;
-    services.store.upsert_batch(&papers).await.unwrap();
-    services.catch_up().await.unwrap();
-    let state = AppState {
-        store: services.store.clone(),
-        index: services.index.clone(),
-        ranking: Ranking::default(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let (addr, _services) = common::serve(&db, &papers).await;
 
     let (status, doc) = get(addr, "/api/openapi.json").await;
     assert_eq!(status, 200);

@@ -2,54 +2,9 @@
 
 mod common;
 
-use common::{backends, fresh_db, paper};
+use common::{backends, fresh_db, get, http, paper, serve, serve_state};
 use papers::domain::Paper;
-use papers::index::Ranking;
-use papers::services::Services;
-use papers::web::{AppState, router};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-struct Response {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request over a fresh connection; `target` goes on the wire as given.
-async fn get(addr: std::net::SocketAddr, target: &[u8]) -> Response {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut req = b"GET ".to_vec();
-    req.extend_from_slice(target);
-    req.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    conn.write_all(&req).await.unwrap();
-    let mut raw = Vec::new();
-    conn.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    Response {
-        status,
-        headers: head.to_ascii_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-async fn serve(db: &common::TestDb, papers: &[Paper]) -> (std::net::SocketAddr, Services) {
-    let services = Services::open(&db.global()).await.unwrap();
-    if !papers.is_empty() {
-        services.store.upsert_batch(papers).await.unwrap();
-    }
-    services.catch_up().await.unwrap();
-    let state = AppState {
-        store: services.store.clone(),
-        index: services.index.clone(),
-        ranking: Ranking::default(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
-    (addr, services)
-}
+use papers::web::AppState;
 
 fn hostile() -> Paper {
     Paper {
@@ -90,7 +45,8 @@ async fn pages_escape_hostile_text_and_the_api_returns_it_verbatim() {
             page.body
         );
         assert!(
-            page.body.contains("<span id=\"total\">1</span> papers match"),
+            page.body
+                .contains("<span id=\"total\">1</span> papers match"),
             "{backend}: {}",
             page.body
         );
@@ -271,7 +227,7 @@ fn library() -> Vec<Paper> {
 async fn api(addr: std::net::SocketAddr, target: &str) -> serde_json::Value {
     let r = get(addr, target.as_bytes()).await;
     assert_eq!(r.status, 200, "{target}: {}", r.body);
-    serde_json::from_str(&r.body).unwrap()
+    r.json()
 }
 
 fn ids(json: &serde_json::Value) -> Vec<String> {
@@ -482,4 +438,32 @@ async fn feeds_carry_hostile_text_safely() {
     assert!(!r.body.contains("]]>"), "{}", r.body);
     let titles = atom_entries(&r.body);
     assert_eq!(titles.len(), 1);
+}
+
+#[tokio::test]
+async fn overload_big_bodies_and_wrong_methods_get_json_errors() {
+    let db = fresh_db("sqlite").await;
+    let (_addr, services) = serve(&db, &[paper(1)]).await;
+    let mut state = AppState::new(services.store.clone(), services.index.clone());
+    state.search_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let busy = serve_state(state).await;
+    let r = get(busy, b"/api/search?q=graph").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.headers.contains("retry-after: 1"), "{}", r.headers);
+    assert_eq!(r.json()["error"]["code"], "too_many_requests");
+
+    let (addr, _services) = serve(&db, &[]).await;
+    let big = vec![b'x'; 100_000];
+    let head = format!("POST /api/search HTTP/1.1\r\nContent-Length: {}", big.len());
+    let r = http(addr, head.as_bytes(), &big).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "payload_too_large");
+    let r = http(addr, b"POST /api/search HTTP/1.1\r\nContent-Length: 0", b"").await;
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "method_not_allowed");
+    let r = get(addr, b"/api/no/such/thing").await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
 }

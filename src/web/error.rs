@@ -1,7 +1,9 @@
 //! One error type for every route: a status, a code and a message safe to show.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +12,8 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    #[error("too many searches at once; retry in a moment")]
+    TooBusy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -19,6 +23,7 @@ impl AppError {
         match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -64,14 +69,53 @@ pub struct ErrorDetail {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code,
-                message: self.public_message(),
-            },
-        };
-        (status, Json(body)).into_response()
+        let mut response = json_error(status, code, self.public_message());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
+}
+
+fn json_error(status: StatusCode, code: &'static str, message: String) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail { code, message },
+        }),
+    )
+        .into_response()
+}
+
+/// Gives every error under `/api/` the JSON shape, also those that layers and the router
+/// produce themselves (413 body too large, 405, 408 timeout, a caught panic).
+pub async fn api_errors_as_json(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut out = json_error(status, code, message);
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    out
 }
 
 /// The same error as an HTML page, for browser routes.

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -30,11 +31,29 @@ pub const MAX_QUERY: usize = 2_000;
 /// Deepest result reachable by paging.
 pub const MAX_OFFSET: usize = 10_000;
 
+/// Searches running at once before more get 429 Too Many Requests.
+pub const MAX_CONCURRENT_SEARCHES: usize = 256;
+/// Request bodies above this get 413 (no route reads a body yet).
+const MAX_BODY: usize = 64 * 1024;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: SearchIndex,
     pub ranking: Ranking,
+    /// Permits for searches in flight; none left means 429.
+    pub search_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, index: SearchIndex) -> Self {
+        AppState {
+            store,
+            index,
+            ranking: Ranking::default(),
+            search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
+        }
+    }
 }
 
 /// The one router: the server and the tests both build it here.
@@ -58,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
@@ -68,4 +88,6 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
+        // Outermost, so that errors made by the layers above become JSON too.
+        .layer(axum::middleware::from_fn(error::api_errors_as_json))
 }

@@ -48,6 +48,10 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
             query: req.query,
         });
     }
+    let _slot = state
+        .search_slots
+        .try_acquire()
+        .map_err(|_| AppError::TooBusy)?;
     let index = state.index.clone();
     let ranking = state.ranking;
     let (req, results) = tokio::task::spawn_blocking(move || {

@@ -178,3 +178,74 @@ pub fn write_jsonl(path: &Path, papers: impl IntoIterator<Item = Paper>) {
         f.write_all(b"\n").unwrap();
     }
 }
+
+/// One HTTP/1.1 response, read whole.
+pub struct Response {
+    pub status: u16,
+    /// The header block, lower-cased.
+    pub headers: String,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Sends `head` (request line and headers, without the final blank line) and `body` over
+/// a fresh connection to `addr`; `target` bytes go on the wire exactly as given.
+pub async fn http(addr: impl tokio::net::ToSocketAddrs, head: &[u8], body: &[u8]) -> Response {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = head.to_vec();
+    req.extend_from_slice(b"\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    req.extend_from_slice(body);
+    conn.write_all(&req).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    Response {
+        status: head[9..12].parse().unwrap(),
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+/// `GET target`.
+pub async fn get(addr: impl tokio::net::ToSocketAddrs, target: &[u8]) -> Response {
+    let mut head = b"GET ".to_vec();
+    head.extend_from_slice(target);
+    head.extend_from_slice(b" HTTP/1.1");
+    http(addr, &head, b"").await
+}
+
+/// Opens the store and index of `db`, writes `papers`, and serves the router on a real
+/// port. Keep the returned services alive for as long as the server is used.
+pub async fn serve(
+    db: &TestDb,
+    papers: &[Paper],
+) -> (std::net::SocketAddr, papers::services::Services) {
+    let services = papers::services::Services::open(&db.global())
+        .await
+        .unwrap();
+    if !papers.is_empty() {
+        services.store.upsert_batch(papers).await.unwrap();
+    }
+    services.catch_up().await.unwrap();
+    let state = papers::web::AppState::new(services.store.clone(), services.index.clone());
+    (serve_state(state).await, services)
+}
+
+/// Serves the router over `state` on a real port.
+pub async fn serve_state(state: papers::web::AppState) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, papers::web::router(state))
+            .await
+            .unwrap()
+    });
+    addr
+}
