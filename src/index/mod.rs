@@ -1,16 +1,16 @@
 //! The tantivy index: derived from the database, stamped with the change sequence it reached.
 
+mod highlight;
 mod listing;
 mod schema;
 mod search;
 mod sync;
 mod writer;
 
+pub use highlight::Highlighter;
 pub use listing::{CategorySet, DayListing};
 pub use schema::Fields;
-pub use search::{
-    FacetCount, Facets, Filters, Highlighter, Hit, Ranking, SearchRequest, SearchResults, Sort,
-};
+pub use search::{FacetCount, Facets, Filters, Hit, Ranking, SearchRequest, SearchResults, Sort};
 pub use sync::{CommitPolicy, SyncReport, Syncer};
 pub use writer::IndexWriter;
 

@@ -1,5 +1,6 @@
 //! Ranked retrieval over the query language: filters, facets, sorting and highlights.
 
+use super::highlight::{ABSTRACT_WINDOW, Highlighter};
 use super::schema::{EXACT, PROSE};
 use super::{Fields, IndexResult, SearchIndex};
 use crate::domain::Date;
@@ -17,8 +18,6 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-/// Characters of abstract around the best-matching words in a highlight.
-const ABSTRACT_SNIPPET: usize = 320;
 /// Facet values returned per facet.
 const FACET_SIZE: u32 = 30;
 
@@ -115,37 +114,6 @@ pub struct SearchResults {
     pub highlighter: Option<Highlighter>,
 }
 
-/// Marks query words in texts, as escaped HTML with `<b>` around matches. Each text has
-/// two generators: the stemmed field's (loose words) and the exact field's (phrases).
-pub struct Highlighter {
-    title: [SnippetGenerator; 2],
-    abstract_text: [SnippetGenerator; 2],
-}
-
-impl Highlighter {
-    /// The title as HTML with the query's words marked; `None` when none occurs in it.
-    pub fn title(&self, text: &str) -> Option<String> {
-        highlighted(&self.title, text)
-    }
-
-    /// The stretch of the abstract that best matches, as marked HTML; `None` when no
-    /// query word occurs in it.
-    pub fn abstract_text(&self, text: &str) -> Option<String> {
-        highlighted(&self.abstract_text, text)
-    }
-}
-
-fn highlighted(generators: &[SnippetGenerator; 2], text: &str) -> Option<String> {
-    let snippet = generators
-        .iter()
-        .map(|g| g.snippet(text))
-        .find(|s| !s.is_empty())?;
-    let range = snippet.fragment_range();
-    let before = if range.start > 0 { "…" } else { "" };
-    let after = if range.end < text.len() { "…" } else { "" };
-    Some(format!("{before}{}{after}", snippet.to_html()))
-}
-
 impl SearchIndex {
     pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
@@ -191,8 +159,8 @@ impl SearchIndex {
             generator(f.title_exact, 10_000)?,
         ];
         let abstract_text = [
-            generator(f.text, ABSTRACT_SNIPPET)?,
-            generator(f.abstract_exact, ABSTRACT_SNIPPET)?,
+            generator(f.text, ABSTRACT_WINDOW)?,
+            generator(f.abstract_exact, ABSTRACT_WINDOW)?,
         ];
         Ok(SearchResults {
             total: total as u64,

@@ -1,0 +1,469 @@
+//! End to end in headless Chromium: search, filter, page, open a paper, rendered math, dark mode.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without them
+//! the test is skipped, unless `CI=true`. Screenshots of every step go to
+//! `target/browser-screenshots/` for people to look at.
+
+mod common;
+
+use anyhow::{Context, anyhow, ensure};
+use common::{fresh_db, run, write_jsonl};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use papers::domain::{Date, Paper};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const QUERY: &str = "transformer";
+/// Papers in the corpus, all matching [`QUERY`].
+const TOTAL: usize = 45;
+/// Of which this many are in cs.LG: more than a page (20), so the filtered results page on.
+const IN_CS_LG: usize = 27;
+const PAGE_SIZE: usize = 20;
+
+/// The corpus: every paper mentions [`QUERY`] and has math in its abstract; every third
+/// title has math too. Primary categories cs.LG, cs.CL, cs.CV; dates from 2019 to 2024.
+fn corpus() -> Vec<Paper> {
+    const TOPICS: [&str; 5] = [
+        "sparse attention",
+        "protein structure",
+        "speech recognition",
+        "image segmentation",
+        "code generation",
+    ];
+    (0..TOTAL)
+        .map(|i| {
+            let topic = TOPICS[i % TOPICS.len()];
+            let primary = match i {
+                i if i < IN_CS_LG => "cs.LG",
+                i if i < IN_CS_LG + 11 => "cs.CL",
+                _ => "cs.CV",
+            };
+            let mut categories = vec![primary.to_string()];
+            if i % 2 == 0 {
+                categories.push("stat.ML".into());
+            }
+            let title = if i % 3 == 0 {
+                format!("A transformer with $\\alpha^2 + \\beta$ scaling for {topic} ({i})")
+            } else {
+                format!("Transformer models for {topic}, part {i}")
+            };
+            Paper {
+                id: format!("2301.{:05}", i + 1),
+                title,
+                abstract_text: format!(
+                    "We train a transformer on {topic}. Its loss falls as $L(n) = \\alpha n^{{-\\beta}}$ \
+                     and the cost is $\\sum_{{k=1}}^{{n}} k^2$ in case {i}."
+                ),
+                authors: vec![format!("Author{i} Family"), "Ada Lovelace".into()],
+                categories,
+                published: Date::new(2019 + (i % 6) as u16, 1 + (i % 12) as u8, 1 + (i % 28) as u8),
+                updated: None,
+                ..Paper::default()
+            }
+        })
+        .collect()
+}
+
+/// Chromium and chromedriver, or `None` (skip) when missing outside CI.
+fn browser() -> Option<PathBuf> {
+    let driver = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("chromedriver"))
+        .find(|p| p.is_file());
+    match driver {
+        Some(driver) if Path::new(CHROMIUM).is_file() => Some(driver),
+        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
+            "chromium is required under CI: {CHROMIUM} or chromedriver is missing \
+             (apt-get install chromium chromium-driver; .ci/run does)"
+        ),
+        _ => {
+            eprintln!(
+                "NOTE: {CHROMIUM} or chromedriver not found: browser test NOT run \
+                 (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+/// Processes this test started, each in a process group of its own; the groups are killed
+/// on drop (chromedriver's group holds the browser it started), also when the test panics.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Reads `stream` line by line until `find` returns something; the rest is drained on a thread.
+fn read_until<R: std::io::Read + Send + 'static, T>(
+    stream: R,
+    what: &str,
+    mut find: impl FnMut(&str) -> Option<T>,
+) -> T {
+    let mut lines = BufReader::new(stream).lines();
+    let found = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("exited before printing {what}"))
+            .unwrap();
+        if let Some(found) = find(&line) {
+            break found;
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_searches_filters_pages_reads_and_goes_dark() {
+    let Some(chromedriver) = browser() else {
+        return;
+    };
+    let started = Instant::now();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let db = fresh_db("sqlite").await;
+    let file = db.dir.path().join("papers.jsonl");
+    write_jsonl(&file, corpus());
+    let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
+    assert!(out.status.success(), "import failed: {stderr}");
+
+    let mut procs = Processes(Vec::new());
+    let mut server = db
+        .papers()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let server_err = server.stderr.take().unwrap();
+    procs.0.push(server);
+    let addr = read_until(server_err, "the server's address", |line| {
+        line.split("listening on http://")
+            .nth(1)
+            .map(|rest| rest.trim().to_string())
+    });
+    let base = format!("http://{addr}");
+
+    // Port 0: chromedriver picks a free port and says which.
+    let mut driver = Command::new(&chromedriver)
+        .args(["--port=0", "--log-level=WARNING"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let driver_out = driver.stdout.take().unwrap();
+    procs.0.push(driver);
+    let port: u16 = read_until(driver_out, "chromedriver's port", |line| {
+        line.split("started successfully on port ")
+            .nth(1)
+            .map(|rest| rest.trim().trim_end_matches('.').parse().unwrap())
+    });
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("chromedriver starts a Chromium session");
+
+    let outcome = walk(&client, &base, &shots).await;
+    let mut failed_at = String::new();
+    if outcome.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(shots.join("failure.png"), png);
+        }
+        failed_at = client
+            .current_url()
+            .await
+            .map(String::from)
+            .unwrap_or_default();
+    }
+    let _ = client.close().await;
+    drop(procs);
+    if let Err(e) = outcome {
+        panic!(
+            "browser test failed on {failed_at}: {e:#}\n(see {})",
+            shots.join("failure.png").display()
+        );
+    }
+    eprintln!(
+        "browser test passed in {:.1?}; screenshots in {}",
+        started.elapsed(),
+        shots.display()
+    );
+}
+
+/// The user's walk through the site; each step leaves a screenshot.
+async fn walk(c: &Client, base: &str, shots: &Path) -> anyhow::Result<()> {
+    let shot = |name: &'static str| async move {
+        let png = c.screenshot().await?;
+        std::fs::write(shots.join(name), png)?;
+        anyhow::Ok(())
+    };
+
+    // Home: the latest papers, math rendered.
+    c.goto(&format!("{base}/")).await?;
+    find(c, "ol.papers .paper").await?;
+    math_rendered(c).await.context("home page")?;
+    shot("01-home.png").await?;
+
+    // "/" focuses the search box.
+    let active = script(c, "return document.activeElement.id").await?;
+    ensure!(active != "q", "the search box has focus before pressing /");
+    let slash = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: '/' })
+        .then(KeyAction::Up { value: '/' });
+    c.perform_actions(slash).await?;
+    let active = script(c, "return document.activeElement.id").await?;
+    ensure!(
+        active == "q",
+        "pressing / focuses #q, focus is on {active:?}"
+    );
+    shot("02-search-focused.png").await?;
+
+    // Type a query and submit with Enter.
+    let q = c.active_element().await?;
+    q.send_keys(QUERY).await?;
+    q.send_keys(&Key::Enter).await?;
+    wait_url(c, "/search?").await?;
+    let total = find(c, "#total").await?.text().await?;
+    ensure!(total == TOTAL.to_string(), "#total {total}, want {TOTAL}");
+    let hits = c.find_all(Locator::Css(".paper")).await?.len();
+    ensure!(
+        hits == PAGE_SIZE,
+        "{hits} results on page 1, want {PAGE_SIZE}"
+    );
+    let value = find(c, "#q").await?.prop("value").await?;
+    ensure!(
+        value.as_deref() == Some(QUERY),
+        "the box keeps the query: {value:?}"
+    );
+    math_rendered(c).await.context("results page")?;
+    shot("03-results.png").await?;
+
+    // A category facet in the aside narrows the results.
+    let mut facet = None;
+    for a in c.find_all(Locator::Css(".filters ul.facets a")).await? {
+        if a.text().await? == "cs.LG" {
+            facet = Some(a);
+            break;
+        }
+    }
+    facet
+        .ok_or_else(|| anyhow!("no cs.LG facet link in .filters ul.facets"))?
+        .click()
+        .await?;
+    wait_url(c, "category=").await?;
+    let filtered = find(c, "#total").await?.text().await?;
+    ensure!(
+        filtered != total,
+        "the facet changed nothing: #total {filtered}"
+    );
+    ensure!(
+        filtered == IN_CS_LG.to_string(),
+        "#total {filtered} in cs.LG, want {IN_CS_LG}"
+    );
+    shot("04-filtered.png").await?;
+
+    // The pager goes on to page 2, keeping the filter.
+    find(c, "a[rel=next]").await?.click().await?;
+    wait_url(c, "page=2").await?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.as_str().contains("category="),
+        "page 2 lost the filter: {url}"
+    );
+    let hits = c.find_all(Locator::Css(".paper")).await?.len();
+    ensure!(
+        hits == IN_CS_LG - PAGE_SIZE,
+        "{hits} results on page 2, want {}",
+        IN_CS_LG - PAGE_SIZE
+    );
+    find(c, "a[rel=prev]").await?;
+    shot("05-page-2.png").await?;
+
+    // Open a paper.
+    let link = find(c, ".paper a.title").await?;
+    let href = link.attr("href").await?.unwrap_or_default();
+    link.click().await?;
+    wait_url(c, &href).await?;
+    let h1 = find(c, "article.paper-page h1").await?.text().await?;
+    ensure!(h1.to_lowercase().contains(QUERY), "paper page h1: {h1:?}");
+    find(c, "#bibtex").await?;
+    math_rendered(c).await.context("paper page")?;
+    shot("06-paper.png").await?;
+
+    // Dark mode: the toggle flips the theme and the colours, and a reload keeps it.
+    let light_bg = background(c).await?;
+    let before = script(
+        c,
+        "return document.documentElement.dataset.theme || \
+         (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')",
+    )
+    .await?;
+    let flipped = if before == "dark" { "light" } else { "dark" };
+    find(c, "#theme-toggle").await?.click().await?;
+    let theme = script(c, "return document.documentElement.dataset.theme").await?;
+    ensure!(
+        theme == flipped,
+        "theme {theme:?} after toggling {before:?}"
+    );
+    let dark_bg = background(c).await?;
+    ensure!(dark_bg != light_bg, "body background stayed {light_bg}");
+    let stored = script(c, "return localStorage.getItem('theme')").await?;
+    ensure!(stored == flipped, "localStorage theme {stored:?}");
+    shot("07-toggled.png").await?;
+
+    c.refresh().await?;
+    find(c, "article.paper-page h1").await?;
+    let theme = script(c, "return document.documentElement.dataset.theme").await?;
+    ensure!(
+        theme == flipped,
+        "theme after reload {theme:?}, want {flipped}"
+    );
+    ensure!(
+        background(c).await? == dark_bg,
+        "background after reload is not {dark_bg}"
+    );
+    math_rendered(c).await.context("paper page after reload")?;
+    shot("08-toggled-reloaded.png").await?;
+
+    // The choice holds on other pages too, and toggling again restores the colours.
+    c.goto(&format!("{base}/search?q={QUERY}")).await?;
+    find(c, "#total").await?;
+    ensure!(
+        background(c).await? == dark_bg,
+        "search page not in {flipped}"
+    );
+    shot("09-results-toggled.png").await?;
+    find(c, "#theme-toggle").await?.click().await?;
+    let theme = script(c, "return document.documentElement.dataset.theme").await?;
+    ensure!(theme == before, "toggling back gave {theme:?}");
+    ensure!(
+        background(c).await? == light_bg,
+        "background after toggling back is not {light_bg}"
+    );
+    shot("10-toggled-back.png").await?;
+    Ok(())
+}
+
+/// Waits (up to 10 s) for an element.
+async fn find(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+    let found = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await;
+    match found {
+        Ok(element) => Ok(element),
+        Err(e) => {
+            let url = c.current_url().await.map(String::from).unwrap_or_default();
+            Err(anyhow!(e).context(format!("no element {css} on {url}")))
+        }
+    }
+}
+
+/// Waits (up to 10 s) for the URL to contain `part`, then for the page to have loaded.
+async fn wait_url(c: &Client, part: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await?;
+        if url.as_str().contains(part)
+            && script(c, "return document.readyState").await? == "complete"
+        {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "URL {url} never contained {part:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `js` and returns its result as text (`""` for null).
+async fn script(c: &Client, js: &str) -> anyhow::Result<String> {
+    Ok(match c.execute(js, vec![]).await? {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+async fn background(c: &Client) -> anyhow::Result<String> {
+    script(c, "return getComputedStyle(document.body).backgroundColor").await
+}
+
+/// KaTeX rendered the page's math: `.katex` inside `.math`, no `.katex-error`, and no
+/// `$…$` left as raw text outside rendered math.
+async fn math_rendered(c: &Client) -> anyhow::Result<()> {
+    let found = c
+        .execute(
+            "var math = Array.from(document.querySelectorAll('.math'));
+             var raw = math.filter(function (el) {
+               var copy = el.cloneNode(true);
+               copy.querySelectorAll('.katex').forEach(function (k) { k.remove(); });
+               return /\\$[^$]+\\$/.test(copy.textContent);
+             }).map(function (el) { return el.textContent; });
+             return {
+               rendered: document.querySelectorAll('.math .katex').length,
+               errors: document.querySelectorAll('.math .katex-error').length,
+               raw: raw
+             };",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        found["rendered"].as_u64().unwrap_or(0) > 0,
+        "no .katex inside .math: {found}"
+    );
+    ensure!(found["errors"] == 0, "KaTeX errors: {found}");
+    ensure!(
+        found["raw"].as_array().is_some_and(|r| r.is_empty()),
+        "math left unrendered: {}",
+        found["raw"]
+    );
+    Ok(())
+}
