@@ -136,6 +136,11 @@ fn main() {
             .search(&SearchRequest::new(q, 10), Ranking::default())
             .unwrap()
     };
+    let with_facets = |q: &str| {
+        let mut req = SearchRequest::new(q, 10);
+        req.facets = true;
+        index.search(&req, Ranking::default()).unwrap()
+    };
     for q in topical.iter().take(50) {
         search(q); // warm up
     }
@@ -192,6 +197,15 @@ fn main() {
     println!("| run | n | p50 ms | p95 ms | p99 ms | mean ms |");
     println!("|---|---|---|---|---|---|");
     let (in_p50, in_p99) = summary("in-process index, topical", timed(&mut topical.iter()));
+    let facets: Vec<f64> = topical
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            with_facets(q);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    summary("in-process index + facets, topical", facets);
     let (http_p50, http_p99) = summary(
         "HTTP /api/search, topical",
         http(&mut topical.iter(), &mut conn),
@@ -204,9 +218,33 @@ fn main() {
         "HTTP /api/search, known-item",
         http(&mut known.iter().map(|(q, _)| q), &mut conn),
     );
+    let state_for_run = papers::web::AppState::new(services.store.clone(), services.index.clone());
+    let pipeline = |qs: &mut dyn Iterator<Item = &String>| -> Vec<f64> {
+        qs.map(|q| {
+            let params = papers::web::params::SearchParams {
+                q: q.clone(),
+                limit: Some(10),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            rt.block_on(papers::web::search::run(&state_for_run, &params))
+                .unwrap();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect()
+    };
+    let (pipe_p50, pipe_p99) = summary(
+        "in-process API pipeline, topical",
+        pipeline(&mut topical.iter()),
+    );
     println!();
     println!(
-        "HTTP / in-process: p50 ×{:.2}, p99 ×{:.2}; known-item MRR@10 {:.3}, found@10 {:.3}",
+        "HTTP / in-process API pipeline: p50 ×{:.2}, p99 ×{:.2}",
+        http_p50 / pipe_p50,
+        http_p99 / pipe_p99
+    );
+    println!(
+        "HTTP / in-process index: p50 ×{:.2}, p99 ×{:.2}; known-item MRR@10 {:.3}, found@10 {:.3}",
         http_p50 / in_p50,
         http_p99 / in_p99,
         rr / n as f64,

@@ -481,3 +481,33 @@ async fn overload_big_bodies_and_wrong_methods_get_json_errors() {
         (404, Some("not_found"))
     );
 }
+
+#[tokio::test]
+async fn facets_count_every_match_or_the_best_thousand() {
+    let db = fresh_db("sqlite").await;
+    let papers: Vec<_> = (0..1_100).map(paper).collect();
+    let (addr, _services) = serve(&db, &papers).await;
+    let narrow = api(addr, "/api/search?q=%22protein+folding%22").await;
+    assert_eq!(
+        (
+            narrow["total"].as_u64(),
+            narrow["facets"]["counted"].as_u64()
+        ),
+        (Some(220), Some(220))
+    );
+    assert_eq!(
+        narrow["facets"]["categories"][0],
+        serde_json::json!({"value": "cs.LG", "count": 220})
+    );
+    let broad = api(addr, "/api/search?q=experiments").await;
+    assert_eq!(
+        (broad["total"].as_u64(), broad["facets"]["counted"].as_u64()),
+        (Some(1_100), Some(1_000))
+    );
+    let page = get(addr, b"/search?q=experiments").await;
+    assert!(
+        page.body.contains("counts among the best 1000 matches"),
+        "{}",
+        page.body
+    );
+}

@@ -61,7 +61,17 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     dir: PathBuf,
+    /// Whole-index facet counts and the searcher generation (and size) they were made for.
+    totals: std::sync::Arc<std::sync::Mutex<Option<(u64, u32, search::Facets)>>>,
+    /// Category codes by ordinal, per segment (facet counting reads ordinals).
+    category_names: CategoryNames,
 }
+
+type CategoryNames = std::sync::Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<Vec<String>>>,
+    >,
+>;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (and the directory) if needed. An index whose
@@ -99,6 +109,8 @@ impl SearchIndex {
             reader,
             fields,
             dir: dir.to_path_buf(),
+            totals: Default::default(),
+            category_names: Default::default(),
         })
     }
 

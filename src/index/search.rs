@@ -6,7 +6,9 @@ use super::{Fields, IndexResult, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::Arc;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
 use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
 use tantivy::collector::{Count, TopDocs};
@@ -20,6 +22,9 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 /// Facet values returned per facet.
 const FACET_SIZE: u32 = 30;
+/// Search facets count the best this-many matches (all of them when fewer match): counting
+/// every match of a broad OR query would cost more than the search itself.
+pub const FACET_SAMPLE: usize = 1_000;
 
 /// Field weights, tuned on SciFact's train queries (docs/quality.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,6 +106,8 @@ pub struct FacetCount {
 pub struct Facets {
     pub categories: Vec<FacetCount>,
     pub years: Vec<FacetCount>,
+    /// How many matches were counted: all of them, or the best `FACET_SAMPLE`.
+    pub counted: u64,
 }
 
 #[derive(Serialize)]
@@ -125,23 +132,29 @@ impl SearchIndex {
                 highlighter: None,
             });
         };
-        let aggs = req.facets.then(|| self.facet_collector(FACET_SIZE));
+        let sample = req
+            .facets
+            .then(|| TopDocs::with_limit(FACET_SAMPLE).order_by_score());
         let limit = req.limit.max(1);
-        let (top, total, aggs) = match req.sort {
+        let (top, total, sample) = match req.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_score();
-                searcher.search(&query, &(top, Count, aggs))?
+                searcher.search(&query, &(top, Count, sample))?
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_fast_field::<u64>("published", Order::Desc);
-                let (top, total, aggs) = searcher.search(&query, &(top, Count, aggs))?;
+                let (top, total, sample) = searcher.search(&query, &(top, Count, sample))?;
                 let top = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
-                (top, total, aggs)
+                (top, total, sample)
             }
+        };
+        let facets = match sample {
+            Some(docs) => Some(self.count_facets(&searcher, docs.into_iter().map(|(_, a)| a))?),
+            None => None,
         };
         let hits = if req.limit == 0 {
             Vec::new()
@@ -165,7 +178,7 @@ impl SearchIndex {
         Ok(SearchResults {
             total: total as u64,
             hits,
-            facets: aggs.map(facets_from),
+            facets,
             highlighter: Some(Highlighter {
                 title,
                 abstract_text,
@@ -309,11 +322,123 @@ impl SearchIndex {
         words
     }
 
-    /// Every category and year with its number of papers, most papers first.
+    /// Every category and year with its number of papers, most papers first. Counted
+    /// once per index generation.
     pub fn facet_counts(&self, size: u32) -> IndexResult<Facets> {
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let mut cache = self
+            .totals
+            .lock()
+            .map_err(|e| super::IndexError::Task(e.to_string()))?;
+        if let Some((g, n, facets)) = cache.as_ref()
+            && *g == generation
+            && *n >= size
+        {
+            return Ok(truncated(facets, size));
+        }
         let results = searcher.search(&AllQuery, &self.facet_collector(size))?;
-        Ok(facets_from(results))
+        let mut facets = facets_from(results);
+        facets.counted = searcher.num_docs();
+        *cache = Some((generation, size, facets.clone()));
+        Ok(facets)
+    }
+
+    /// Category and year counts over `docs`, read from the fast fields.
+    pub(super) fn count_facets(
+        &self,
+        searcher: &Searcher,
+        docs: impl Iterator<Item = DocAddress>,
+    ) -> IndexResult<Facets> {
+        let mut by_segment: HashMap<u32, Vec<tantivy::DocId>> = HashMap::new();
+        let mut counted = 0;
+        for address in docs {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
+            counted += 1;
+        }
+        let mut categories: HashMap<String, u64> = HashMap::new();
+        let mut years: HashMap<u64, u64> = HashMap::new();
+        for (segment, docs) in by_segment {
+            let fast = searcher.segment_reader(segment).fast_fields();
+            let year = fast.u64("year")?;
+            for &doc in &docs {
+                if let Some(y) = year.first(doc) {
+                    *years.entry(y).or_default() += 1;
+                }
+            }
+            let Some(column) = fast.str("categories")? else {
+                continue;
+            };
+            let names = self.category_names(searcher, segment, &column)?;
+            let mut ords = vec![0u64; names.len()];
+            for &doc in &docs {
+                for ord in column.term_ords(doc) {
+                    if let Some(n) = ords.get_mut(ord as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+            for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                *categories.entry(names[ord].clone()).or_default() += n;
+            }
+        }
+        let mut categories: Vec<FacetCount> = categories
+            .into_iter()
+            .map(|(value, count)| FacetCount { value, count })
+            .collect();
+        categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        categories.truncate(FACET_SIZE as usize);
+        let mut years: Vec<(u64, u64)> = years.into_iter().collect();
+        years.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        years.truncate(FACET_SIZE as usize);
+        Ok(Facets {
+            categories,
+            years: years
+                .into_iter()
+                .map(|(y, count)| FacetCount {
+                    value: y.to_string(),
+                    count,
+                })
+                .collect(),
+            counted,
+        })
+    }
+
+    /// The category codes of a segment by ordinal, read from its dictionary once.
+    fn category_names(
+        &self,
+        searcher: &Searcher,
+        segment: u32,
+        column: &tantivy::columnar::StrColumn,
+    ) -> IndexResult<Arc<Vec<String>>> {
+        let id = searcher.segment_reader(segment).segment_id();
+        let mut cache = self
+            .category_names
+            .lock()
+            .map_err(|e| super::IndexError::Task(e.to_string()))?;
+        if let Some(names) = cache.get(&id) {
+            return Ok(names.clone());
+        }
+        let mut names = Vec::with_capacity(column.num_terms());
+        for ord in 0..column.num_terms() as u64 {
+            let mut code = String::new();
+            column
+                .ord_to_str(ord, &mut code)
+                .map_err(|e| super::IndexError::Task(e.to_string()))?;
+            names.push(code);
+        }
+        let live: std::collections::HashSet<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        cache.retain(|id, _| live.contains(id));
+        let names = Arc::new(names);
+        cache.insert(id, names.clone());
+        Ok(names)
     }
 
     fn facet_collector(&self, size: u32) -> AggregationCollector {
@@ -341,6 +466,15 @@ impl SearchIndex {
     }
 }
 
+fn truncated(facets: &Facets, size: u32) -> Facets {
+    let size = size as usize;
+    Facets {
+        categories: facets.categories.iter().take(size).cloned().collect(),
+        years: facets.years.iter().take(size).cloned().collect(),
+        counted: facets.counted,
+    }
+}
+
 fn facets_from(results: AggregationResults) -> Facets {
     let counts = |name: &str| -> Vec<FacetCount> {
         let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
@@ -364,6 +498,7 @@ fn facets_from(results: AggregationResults) -> Facets {
     Facets {
         categories: counts("categories"),
         years: counts("years"),
+        counted: 0,
     }
 }
 

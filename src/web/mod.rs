@@ -5,8 +5,8 @@ mod error;
 mod feeds;
 mod links;
 mod pages;
-mod params;
-mod search;
+pub mod params;
+pub mod search;
 mod views;
 
 use crate::index::{Ranking, SearchIndex};

@@ -75,6 +75,8 @@ struct SearchPage {
     hits: Vec<PaperView>,
     categories: Vec<FacetLink>,
     years: Vec<FacetLink>,
+    /// Set when the facets count only the best matches.
+    facet_note: Option<String>,
     newest: bool,
     relevance_href: String,
     newest_href: String,
@@ -141,6 +143,8 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
             .collect(),
         categories,
         years,
+        facet_note: (found.facets.counted < found.total)
+            .then(|| format!("counts among the best {} matches", found.facets.counted)),
         newest: params.sort == Some(Sort::Newest),
         relevance_href: links::with_sort(params, Sort::Relevance),
         newest_href: links::with_sort(params, Sort::Newest),
