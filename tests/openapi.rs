@@ -49,7 +49,9 @@ async fn real_responses_validate_against_the_openapi_document() {
         .collect();
     assert_eq!(
         params,
-        ["q", "page", "limit", "sort", "category", "from", "to"]
+        [
+            "q", "page", "limit", "sort", "category", "venue", "from", "to"
+        ]
     );
 
     let cases = [

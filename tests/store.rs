@@ -44,6 +44,11 @@ async fn upserts_are_idempotent_and_newer_wins() {
         let mut newer = paper(1);
         newer.title = "Revised title".into();
         newer.updated = Date::new(2025, 1, 1);
+        newer.venue = Some(papers::domain::Venue {
+            name: "ICLR".into(),
+            year: 2025,
+            track: Some("Oral".into()),
+        });
         let mut older = paper(2);
         older.title = "Stale title".into();
         older.updated = Date::new(2020, 1, 1);

@@ -10,7 +10,7 @@ fn hostile() -> Paper {
     Paper {
         id: "2402.66666".into(),
         title: "<script>alert('t')</script> Hostile zebra".into(),
-        abstract_text: "Ends the CDATA ]]> and tries \"><img src=x onerror=alert(1)> zebra".into(),
+        abstract_text: "Ends the CDATA ]]> and tries \"><img src=x onerror=alert(1)> zebra \u{7}\u{1b}[31m\u{0}".into(),
         authors: vec!["\"><img src=x onerror=alert(2)>".into()],
         categories: vec!["cs.CR".into()],
         ..Paper::default()
@@ -52,7 +52,7 @@ async fn pages_escape_hostile_text_and_the_api_returns_it_verbatim() {
             page.body
         );
 
-        let api = get(addr, b"/api/search?q=zebra&limit=5").await;
+        let api = get(addr, b"/api/search?q=zebra&limit=5&utm_source=x&unknown=1").await;
         assert_eq!(api.status, 200);
         assert!(api.headers.contains("content-type: application/json"));
         let json: serde_json::Value = serde_json::from_str(&api.body).unwrap();
@@ -181,7 +181,7 @@ fn library() -> Vec<Paper> {
                 ..Paper::default()
             }
         };
-    vec![
+    let mut all = vec![
         p(
             "2401.00001",
             "Message passing neural networks",
@@ -222,7 +222,18 @@ fn library() -> Vec<Paper> {
             &["hep-th"],
             (1999, 1, 4),
         ),
-    ]
+    ];
+    all[0].venue = Some(papers::domain::Venue {
+        name: "ICML".into(),
+        year: 2024,
+        track: None,
+    });
+    all[2].venue = Some(papers::domain::Venue {
+        name: "ICLR".into(),
+        year: 2024,
+        track: Some("Oral".into()),
+    });
+    all
 }
 
 async fn api(addr: std::net::SocketAddr, target: &str) -> serde_json::Value {
@@ -258,7 +269,8 @@ async fn the_query_language_end_to_end() {
             ("graph+cat:cs.lg", &["2401.00001", "2402.00003"]),
             ("graph+year:2019..2020", &["2002.00004"]),
             ("-graph+-neural+-strings", &[]),
-            ("venue:ICLR", &[]),
+            ("venue:ICLR", &["2402.00003"]),
+            ("graph+venue:iclr", &["2402.00003"]),
         ];
         for (q, want) in cases {
             let json = api(addr, &format!("/api/search?q={q}")).await;
@@ -301,6 +313,34 @@ async fn the_query_language_end_to_end() {
             h["abstract"], "<mark>Decoding</mark> networks for channels $O(n \\log n)$.",
             "{backend}: no mark inside math, nothing cut"
         );
+        let json = api(addr, "/api/search?q=graph&venue=ICLR,ICML").await;
+        assert_eq!(json["total"], 2, "{backend}: {json}");
+        let venues = &json["facets"]["venues"];
+        assert!(
+            venues
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["value"] == "ICLR" && f["count"] == 1),
+            "{venues}"
+        );
+        let hit = json["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == "2402.00003")
+            .unwrap();
+        assert_eq!(
+            (&hit["venue"], &hit["year"], &hit["track"]),
+            (&"ICLR".into(), &2024.into(), &"Oral".into())
+        );
+        let page = get(addr, b"/search?q=graph").await;
+        assert!(
+            page.body
+                .contains("<span class=\"venue\">ICLR 2024 Oral</span>"),
+            "{backend}"
+        );
+        assert!(page.body.contains("<h3>Venue</h3>"), "{backend}");
         let json = api(addr, "/api/search?q=graph").await;
         assert_eq!(
             json["facets"]["years"][0]["value"], "2024",

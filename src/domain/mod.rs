@@ -28,6 +28,28 @@ pub struct Paper {
     pub journal_ref: Option<String>,
     pub doi: Option<String>,
     pub license: Option<String>,
+    /// Where the paper was published, for venue papers (ICLR 2024, Oral).
+    pub venue: Option<Venue>,
+}
+
+/// A venue edition and the track a paper appeared in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Venue {
+    /// Short name as the community writes it: `ICLR`, `ICML`.
+    pub name: String,
+    pub year: u16,
+    /// `Oral`, `Spotlight`, `Poster`…, when the source says.
+    pub track: Option<String>,
+}
+
+impl std::fmt::Display for Venue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.year)?;
+        match &self.track {
+            Some(track) => write!(f, " {track}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Paper {
@@ -47,6 +69,11 @@ impl Paper {
         ] {
             *field = field.as_deref().map(clean_text).filter(|s| !s.is_empty());
         }
+        if let Some(v) = &mut self.venue {
+            v.name = clean_text(&v.name);
+            v.track = v.track.as_deref().map(clean_text).filter(|s| !s.is_empty());
+        }
+        self.venue = self.venue.take().filter(|v| !v.name.is_empty());
     }
 
     /// The arXiv id when this paper came from arXiv.

@@ -1,7 +1,7 @@
 //! The generic import format: one paper per JSON line, only `id` and `title` required.
 //! BEIR corpora (`_id`, `title`, `text`) import as they are.
 
-use crate::domain::{ArxivId, Date, Paper};
+use crate::domain::{ArxivId, Date, Paper, Venue};
 use serde::Deserialize;
 
 /// Longest id accepted.
@@ -24,6 +24,10 @@ struct Record {
     journal_ref: Option<String>,
     doi: Option<String>,
     license: Option<String>,
+    /// Venue papers: `"venue": "ICLR", "year": 2024, "track": "Oral"`.
+    venue: Option<String>,
+    year: Option<u16>,
+    track: Option<String>,
 }
 
 pub fn parse(line: &str) -> Result<Paper, String> {
@@ -63,6 +67,15 @@ pub fn parse(line: &str) -> Result<Paper, String> {
         journal_ref: r.journal_ref,
         doi: r.doi,
         license: r.license,
+        venue: match (r.venue, r.year) {
+            (Some(name), Some(year)) => Some(Venue {
+                name,
+                year,
+                track: r.track,
+            }),
+            (Some(_), None) => return Err("venue needs a year".into()),
+            _ => None,
+        },
     };
     paper.normalise();
     Ok(paper)
@@ -80,6 +93,14 @@ mod tests {
             ("x-1", "A title", "Body")
         );
         assert_eq!(p.published.unwrap().to_string(), "2024-02-01");
+        let v =
+            parse(r#"{"id":"v","title":"T","venue":"ICLR","year":2024,"track":"Oral"}"#).unwrap();
+        assert_eq!(v.venue.unwrap().to_string(), "ICLR 2024 Oral");
+        assert!(
+            parse(r#"{"id":"a","title":"T","venue":"ICLR"}"#)
+                .unwrap_err()
+                .contains("year")
+        );
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub fn parse(line: &str) -> Result<Paper, String> {
         journal_ref: r.journal_ref,
         doi: r.doi,
         license: r.license,
+        venue: None,
     };
     paper.normalise();
     Ok(paper)

@@ -21,7 +21,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 /// Bumped whenever the schema or the analysers change: an index built with another
 /// version is rebuilt from the database.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -63,13 +63,16 @@ pub struct SearchIndex {
     dir: PathBuf,
     /// Whole-index facet counts and the searcher generation (and size) they were made for.
     totals: std::sync::Arc<std::sync::Mutex<Option<(u64, u32, search::Facets)>>>,
-    /// Category codes by ordinal, per segment (facet counting reads ordinals).
-    category_names: CategoryNames,
+    /// Facet values by ordinal, per segment and field (facet counting reads ordinals).
+    term_names: TermNames,
 }
 
-type CategoryNames = std::sync::Arc<
+type TermNames = std::sync::Arc<
     std::sync::Mutex<
-        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<Vec<String>>>,
+        std::collections::HashMap<
+            (tantivy::index::SegmentId, &'static str),
+            std::sync::Arc<Vec<String>>,
+        >,
     >,
 >;
 
@@ -110,7 +113,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             totals: Default::default(),
-            category_names: Default::default(),
+            term_names: Default::default(),
         })
     }
 

@@ -35,6 +35,11 @@ pub struct Fields {
     pub categories: tantivy::schema::Field,
     /// Category codes lower-cased: case-insensitive `cat:` filters.
     pub categories_lc: tantivy::schema::Field,
+    /// Venue name lower-cased (`venue:` filters) and as written (facet counts).
+    pub venue: tantivy::schema::Field,
+    pub venue_facet: tantivy::schema::Field,
+    /// Track lower-cased (`Oral`, `Poster`): filters.
+    pub track: tantivy::schema::Field,
     /// First-submitted date as `YYYYMMDD`: date filters, sorting, daily listings.
     pub published: tantivy::schema::Field,
     /// First-submitted year: facet counts.
@@ -64,6 +69,9 @@ pub fn build() -> (Schema, Fields) {
         authors: b.add_text_field("authors", text_options(EXACT, POSITIONS)),
         categories: b.add_text_field("categories", STRING | FAST),
         categories_lc: b.add_text_field("categories_lc", text_options(KEYWORD, BASIC)),
+        venue: b.add_text_field("venue", text_options(KEYWORD, BASIC)),
+        venue_facet: b.add_text_field("venue_facet", STRING | FAST),
+        track: b.add_text_field("track", text_options(KEYWORD, BASIC)),
         published: b.add_u64_field("published", INDEXED | FAST),
         year: b.add_u64_field("year", FAST),
     };

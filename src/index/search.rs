@@ -13,8 +13,7 @@ use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, Bu
 use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -49,6 +48,8 @@ impl Default for Ranking {
 pub struct Filters {
     /// Any of these categories (case-insensitive).
     pub categories: Vec<String>,
+    /// Any of these venues (case-insensitive).
+    pub venues: Vec<String>,
     /// First submitted on or after.
     pub from: Option<Date>,
     /// First submitted on or before.
@@ -105,6 +106,7 @@ pub struct FacetCount {
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Facets {
     pub categories: Vec<FacetCount>,
+    pub venues: Vec<FacetCount>,
     pub years: Vec<FacetCount>,
     /// How many matches were counted: all of them, or the best `FACET_SAMPLE`.
     pub counted: u64,
@@ -223,8 +225,9 @@ impl SearchIndex {
                 }
                 (Field::Author, QTerm::Word(p) | QTerm::Phrase(p)) => self.phrase(f.authors, p),
                 (Field::Category, QTerm::Word(c) | QTerm::Phrase(c)) => Some(self.category(c)),
-                // No source fills venues yet: a venue filter matches nothing.
-                (Field::Venue, _) => Some(Box::new(EmptyQuery) as Box<dyn Query>),
+                (Field::Venue, QTerm::Word(v) | QTerm::Phrase(v)) => {
+                    Some(term_query_lc(f.venue, v))
+                }
                 (_, QTerm::Years(a, b)) => Some(published_between(
                     f.published,
                     Date::new(*a, 1, 1),
@@ -254,6 +257,14 @@ impl SearchIndex {
                 .categories
                 .iter()
                 .map(|c| (Occur::Should, self.category(c)))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if !filters.venues.is_empty() {
+            let any: Vec<_> = filters
+                .venues
+                .iter()
+                .map(|v| (Occur::Should, term_query_lc(f.venue, v)))
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
@@ -344,7 +355,7 @@ impl SearchIndex {
         Ok(facets)
     }
 
-    /// Category and year counts over `docs`, read from the fast fields.
+    /// Category, venue and year counts over `docs`, read from the fast fields.
     pub(super) fn count_facets(
         &self,
         searcher: &Searcher,
@@ -360,6 +371,7 @@ impl SearchIndex {
             counted += 1;
         }
         let mut categories: HashMap<String, u64> = HashMap::new();
+        let mut venues: HashMap<String, u64> = HashMap::new();
         let mut years: HashMap<u64, u64> = HashMap::new();
         for (segment, docs) in by_segment {
             let fast = searcher.segment_reader(segment).fast_fields();
@@ -369,33 +381,15 @@ impl SearchIndex {
                     *years.entry(y).or_default() += 1;
                 }
             }
-            let Some(column) = fast.str("categories")? else {
-                continue;
-            };
-            let names = self.category_names(searcher, segment, &column)?;
-            let mut ords = vec![0u64; names.len()];
-            for &doc in &docs {
-                for ord in column.term_ords(doc) {
-                    if let Some(n) = ords.get_mut(ord as usize) {
-                        *n += 1;
-                    }
-                }
-            }
-            for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                *categories.entry(names[ord].clone()).or_default() += n;
-            }
+            self.count_terms(searcher, segment, "categories", &docs, &mut categories)?;
+            self.count_terms(searcher, segment, "venue_facet", &docs, &mut venues)?;
         }
-        let mut categories: Vec<FacetCount> = categories
-            .into_iter()
-            .map(|(value, count)| FacetCount { value, count })
-            .collect();
-        categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        categories.truncate(FACET_SIZE as usize);
         let mut years: Vec<(u64, u64)> = years.into_iter().collect();
         years.sort_unstable_by(|a, b| b.0.cmp(&a.0));
         years.truncate(FACET_SIZE as usize);
         Ok(Facets {
-            categories,
+            categories: most_first(categories),
+            venues: most_first(venues),
             years: years
                 .into_iter()
                 .map(|(y, count)| FacetCount {
@@ -407,43 +401,72 @@ impl SearchIndex {
         })
     }
 
-    /// The category codes of a segment by ordinal, read from its dictionary once.
-    fn category_names(
+    /// Adds the values of a string fast field over `docs` of one segment to `counts`.
+    fn count_terms(
         &self,
         searcher: &Searcher,
         segment: u32,
+        field: &'static str,
+        docs: &[tantivy::DocId],
+        counts: &mut HashMap<String, u64>,
+    ) -> IndexResult<()> {
+        let Some(column) = searcher.segment_reader(segment).fast_fields().str(field)? else {
+            return Ok(());
+        };
+        let names = self.term_names(searcher, segment, field, &column)?;
+        let mut ords = vec![0u64; names.len()];
+        for &doc in docs {
+            for ord in column.term_ords(doc) {
+                if let Some(n) = ords.get_mut(ord as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            *counts.entry(names[ord].clone()).or_default() += n;
+        }
+        Ok(())
+    }
+
+    /// The values of a segment's string fast field by ordinal, read from its dictionary once.
+    fn term_names(
+        &self,
+        searcher: &Searcher,
+        segment: u32,
+        field: &'static str,
         column: &tantivy::columnar::StrColumn,
     ) -> IndexResult<Arc<Vec<String>>> {
-        let id = searcher.segment_reader(segment).segment_id();
+        let key = (searcher.segment_reader(segment).segment_id(), field);
         let mut cache = self
-            .category_names
+            .term_names
             .lock()
             .map_err(|e| super::IndexError::Task(e.to_string()))?;
-        if let Some(names) = cache.get(&id) {
+        if let Some(names) = cache.get(&key) {
             return Ok(names.clone());
         }
         let mut names = Vec::with_capacity(column.num_terms());
         for ord in 0..column.num_terms() as u64 {
-            let mut code = String::new();
+            let mut value = String::new();
             column
-                .ord_to_str(ord, &mut code)
+                .ord_to_str(ord, &mut value)
                 .map_err(|e| super::IndexError::Task(e.to_string()))?;
-            names.push(code);
+            names.push(value);
         }
         let live: std::collections::HashSet<_> = searcher
             .segment_readers()
             .iter()
             .map(|r| r.segment_id())
             .collect();
-        cache.retain(|id, _| live.contains(id));
+        cache.retain(|(id, _), _| live.contains(id));
         let names = Arc::new(names);
-        cache.insert(id, names.clone());
+        cache.insert(key, names.clone());
         Ok(names)
     }
 
     fn facet_collector(&self, size: u32) -> AggregationCollector {
         let request = serde_json::json!({
             "categories": {"terms": {"field": "categories", "size": size}},
+            "venues": {"terms": {"field": "venue_facet", "size": size}},
             "years": {"terms": {"field": "year", "size": size, "order": {"_key": "desc"}}},
         });
         let aggs = serde_json::from_value(request).expect("a valid aggregation request");
@@ -466,10 +489,22 @@ impl SearchIndex {
     }
 }
 
+/// Counts as facet values, most frequent first (ties by name), at most `FACET_SIZE`.
+fn most_first(counts: HashMap<String, u64>) -> Vec<FacetCount> {
+    let mut all: Vec<FacetCount> = counts
+        .into_iter()
+        .map(|(value, count)| FacetCount { value, count })
+        .collect();
+    all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    all.truncate(FACET_SIZE as usize);
+    all
+}
+
 fn truncated(facets: &Facets, size: u32) -> Facets {
     let size = size as usize;
     Facets {
         categories: facets.categories.iter().take(size).cloned().collect(),
+        venues: facets.venues.iter().take(size).cloned().collect(),
         years: facets.years.iter().take(size).cloned().collect(),
         counted: facets.counted,
     }
@@ -497,6 +532,7 @@ fn facets_from(results: AggregationResults) -> Facets {
     };
     Facets {
         categories: counts("categories"),
+        venues: counts("venues"),
         years: counts("years"),
         counted: 0,
     }

@@ -39,6 +39,13 @@ impl IndexWriter {
             doc.add_text(f.categories, category);
             doc.add_text(f.categories_lc, category);
         }
+        if let Some(venue) = &paper.venue {
+            doc.add_text(f.venue, &venue.name);
+            doc.add_text(f.venue_facet, &venue.name);
+            if let Some(track) = &venue.track {
+                doc.add_text(f.track, track);
+            }
+        }
         if let Some(date) = paper.published {
             doc.add_u64(f.published, date.as_number());
             doc.add_u64(f.year, u64::from(date.year()));

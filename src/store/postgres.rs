@@ -13,7 +13,8 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO papers ({COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
          $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-         $9::text[], $10::text[], $11::text[], $12::text[]) {UPSERT_TAIL}"
+         $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], \
+         $15::text[]) {UPSERT_TAIL}"
     )
 });
 
@@ -32,6 +33,9 @@ struct Columns {
     journal_ref: Vec<Option<String>>,
     doi: Vec<Option<String>>,
     license: Vec<Option<String>>,
+    venue: Vec<Option<String>>,
+    venue_year: Vec<Option<i64>>,
+    track: Vec<Option<String>>,
 }
 
 impl Columns {
@@ -49,14 +53,17 @@ impl Columns {
         self.journal_ref.push(p.journal_ref.clone());
         self.doi.push(p.doi.clone());
         self.license.push(p.license.clone());
+        self.venue.push(row.venue);
+        self.venue_year.push(row.venue_year);
+        self.track.push(row.track);
     }
 }
 
 impl Backend for Postgres {
     const BACKEND: &'static str = "postgres";
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
-        categories, published, updated, comments, journal_ref, doi, license FROM papers \
-        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
+        categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
+        track FROM papers WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
     async fn write_rows(conn: &mut PgConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         let mut cols = Columns::default();
@@ -76,6 +83,9 @@ impl Backend for Postgres {
             .bind(cols.journal_ref)
             .bind(cols.doi)
             .bind(cols.license)
+            .bind(cols.venue)
+            .bind(cols.venue_year)
+            .bind(cols.track)
             .execute(conn)
             .await?;
         Ok(())

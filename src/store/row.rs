@@ -1,11 +1,11 @@
 //! The `papers` table row and its conversion to and from the domain record.
 
 use super::{Change, StoreError};
-use crate::domain::{Date, Paper};
+use crate::domain::{Date, Paper, Venue};
 
 /// The columns every query selects, in this order.
 pub(super) const COLUMNS: &str = "id, seq, title, abstract, authors, categories, published, \
-     updated, comments, journal_ref, doi, license";
+     updated, comments, journal_ref, doi, license, venue, venue_year, track";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct PaperRow {
@@ -22,6 +22,9 @@ pub(super) struct PaperRow {
     pub journal_ref: Option<String>,
     pub doi: Option<String>,
     pub license: Option<String>,
+    pub venue: Option<String>,
+    pub venue_year: Option<i64>,
+    pub track: Option<String>,
 }
 
 /// A paper flattened into column values, ready to bind.
@@ -32,6 +35,9 @@ pub(super) struct NewRow<'a> {
     pub categories: String,
     pub published: Option<String>,
     pub updated: Option<String>,
+    pub venue: Option<String>,
+    pub venue_year: Option<i64>,
+    pub track: Option<String>,
 }
 
 impl<'a> NewRow<'a> {
@@ -43,6 +49,9 @@ impl<'a> NewRow<'a> {
             categories: to_json(&paper.categories),
             published: paper.published.map(|d| d.to_string()),
             updated: paper.updated.map(|d| d.to_string()),
+            venue: paper.venue.as_ref().map(|v| v.name.clone()),
+            venue_year: paper.venue.as_ref().map(|v| i64::from(v.year)),
+            track: paper.venue.as_ref().and_then(|v| v.track.clone()),
         }
     }
 }
@@ -78,6 +87,14 @@ impl PaperRow {
         let categories = list(&self.categories)?;
         let published = date(&self.published)?;
         let updated = date(&self.updated)?;
+        let venue = match (self.venue, self.venue_year) {
+            (Some(name), Some(year)) => Some(Venue {
+                name,
+                year: u16::try_from(year).map_err(|e| corrupt(e.to_string()))?,
+                track: self.track,
+            }),
+            _ => None,
+        };
         Ok(Paper {
             id: self.id,
             title: self.title,
@@ -90,6 +107,7 @@ impl PaperRow {
             journal_ref: self.journal_ref,
             doi: self.doi,
             license: self.license,
+            venue,
         })
     }
 }

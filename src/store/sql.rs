@@ -157,4 +157,5 @@ pub(super) const UPSERT_TAIL: &str = "ON CONFLICT (id) DO UPDATE SET seq = exclu
      title = excluded.title, abstract = excluded.abstract, authors = excluded.authors, \
      categories = excluded.categories, published = excluded.published, \
      updated = excluded.updated, comments = excluded.comments, \
-     journal_ref = excluded.journal_ref, doi = excluded.doi, license = excluded.license";
+     journal_ref = excluded.journal_ref, doi = excluded.doi, license = excluded.license, \
+     venue = excluded.venue, venue_year = excluded.venue_year, track = excluded.track";

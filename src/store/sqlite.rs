@@ -14,15 +14,15 @@ use std::time::Duration;
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO papers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) {UPSERT_TAIL}"
+        "INSERT INTO papers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) {UPSERT_TAIL}"
     )
 });
 
 impl Backend for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
-        categories, published, updated, comments, journal_ref, doi, license FROM papers \
-        WHERE id IN (SELECT value FROM json_each($1))";
+        categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
+        track FROM papers WHERE id IN (SELECT value FROM json_each($1))";
 
     async fn write_rows(conn: &mut SqliteConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         for row in rows {
@@ -40,6 +40,9 @@ impl Backend for Sqlite {
                 .bind(&p.journal_ref)
                 .bind(&p.doi)
                 .bind(&p.license)
+                .bind(row.venue)
+                .bind(row.venue_year)
+                .bind(row.track)
                 .execute(&mut *conn)
                 .await?;
         }

@@ -28,11 +28,22 @@ pub struct ApiPaper {
     journal_ref: Option<String>,
     doi: Option<String>,
     license: Option<String>,
+    /// Venue name for venue papers (`ICLR`), with the edition `year` and the `track`.
+    venue: Option<String>,
+    year: Option<u16>,
+    track: Option<String>,
 }
 
 impl From<Paper> for ApiPaper {
     fn from(p: Paper) -> Self {
+        let (venue, year, track) = match p.venue {
+            Some(v) => (Some(v.name), Some(v.year), v.track),
+            None => (None, None, None),
+        };
         ApiPaper {
+            venue,
+            year,
+            track,
             id: p.id,
             title: p.title,
             authors: p.authors,

@@ -27,6 +27,7 @@ pub fn search_url(path: &str, p: &SearchParams) -> String {
         }
     };
     add("category", &p.category);
+    add("venue", &p.venue);
     add("from", &p.from);
     add("to", &p.to);
     if p.sort == Some(Sort::Newest) {
@@ -66,20 +67,7 @@ pub fn with_sort(p: &SearchParams, sort: Sort) -> String {
 
 /// Adds `code` to the category filter, or removes it when it is already there.
 pub fn toggle_category(p: &SearchParams, code: &str) -> (String, bool) {
-    let mut codes: Vec<&str> = p
-        .category
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|c| !c.is_empty())
-        .collect();
-    let active = codes.contains(&code);
-    if active {
-        codes.retain(|c| *c != code);
-    } else {
-        codes.push(code);
-    }
-    let category = (!codes.is_empty()).then(|| codes.join(","));
+    let (category, active) = toggle(&p.category, code);
     (
         search_url(
             "/search",
@@ -91,6 +79,39 @@ pub fn toggle_category(p: &SearchParams, code: &str) -> (String, bool) {
         ),
         active,
     )
+}
+
+/// Adds `name` to the venue filter, or removes it when it is already there.
+pub fn toggle_venue(p: &SearchParams, name: &str) -> (String, bool) {
+    let (venue, active) = toggle(&p.venue, name);
+    (
+        search_url(
+            "/search",
+            &SearchParams {
+                venue,
+                page: None,
+                ..p.clone()
+            },
+        ),
+        active,
+    )
+}
+
+/// A comma-separated list with `value` added, or removed when present (then `true`).
+fn toggle(list: &Option<String>, value: &str) -> (Option<String>, bool) {
+    let mut values: Vec<&str> = list
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let active = values.contains(&value);
+    if active {
+        values.retain(|c| *c != value);
+    } else {
+        values.push(value);
+    }
+    ((!values.is_empty()).then(|| values.join(",")), active)
 }
 
 /// Restricts the search to one year (or lifts that restriction).

@@ -74,6 +74,7 @@ struct SearchPage {
     page: usize,
     hits: Vec<PaperView>,
     categories: Vec<FacetLink>,
+    venues: Vec<FacetLink>,
     years: Vec<FacetLink>,
     /// Set when the facets count only the best matches.
     facet_note: Option<String>,
@@ -86,6 +87,7 @@ struct SearchPage {
     from: String,
     to: String,
     category: String,
+    venue: String,
 }
 
 pub async fn search(
@@ -108,6 +110,20 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         .iter()
         .map(|f| {
             let (href, active) = links::toggle_category(params, &f.value);
+            FacetLink {
+                label: f.value.clone(),
+                count: f.count,
+                href,
+                active,
+            }
+        })
+        .collect();
+    let venues = found
+        .facets
+        .venues
+        .iter()
+        .map(|f| {
+            let (href, active) = links::toggle_venue(params, &f.value);
             FacetLink {
                 label: f.value.clone(),
                 count: f.count,
@@ -142,6 +158,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
             .map(|h| PaperView::new(&h.paper).with_highlights(h.title_html, h.abstract_html))
             .collect(),
         categories,
+        venues,
         years,
         facet_note: (found.facets.counted < found.total)
             .then(|| format!("counts among the best {} matches", found.facets.counted)),
@@ -160,6 +177,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         from: params.from.clone().unwrap_or_default(),
         to: params.to.clone().unwrap_or_default(),
         category: params.category.clone().unwrap_or_default(),
+        venue: params.venue.clone().unwrap_or_default(),
     }
 }
 

@@ -27,6 +27,8 @@ pub struct SearchParams {
     pub sort: Option<Sort>,
     /// Comma-separated category codes: papers in any of them.
     pub category: Option<String>,
+    /// Comma-separated venue names (`ICLR,ICML`): papers of any of them.
+    pub venue: Option<String>,
     /// `YYYY-MM-DD`: first submitted on or after.
     pub from: Option<String>,
     /// `YYYY-MM-DD`: first submitted on or before.
@@ -69,8 +71,13 @@ impl SearchParams {
         let mut req = SearchRequest::new(&self.q, limit);
         req.offset = offset;
         req.sort = self.sort.unwrap_or_default();
+        let venues = match &self.venue {
+            Some(list) => parse_venues(list)?,
+            None => Vec::new(),
+        };
         req.filters = Filters {
             categories,
+            venues,
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
         };
@@ -81,6 +88,27 @@ impl SearchParams {
     pub fn page(&self) -> usize {
         self.page.unwrap_or(1)
     }
+}
+
+/// `ICLR,ICML` → the names, each checked.
+fn parse_venues(list: &str) -> Result<Vec<String>, AppError> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    let ok = |v: &String| {
+        v.len() <= 40
+            && v.chars()
+                .all(|c| c.is_alphanumeric() || " -_.&".contains(c))
+    };
+    if names.len() > MAX_CATEGORIES || !names.iter().all(ok) {
+        return Err(AppError::BadRequest(
+            "venue must be names like ICLR,ICML".into(),
+        ));
+    }
+    Ok(names)
 }
 
 /// `cs.AI,cs.CL` → the codes, each checked.

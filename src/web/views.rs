@@ -25,6 +25,8 @@ pub struct PaperView {
     pub doi: Option<String>,
     /// arXiv abstract page and PDF, for arXiv papers.
     pub arxiv: Option<(String, String)>,
+    /// `ICLR 2024 Oral`, for venue papers.
+    pub venue: Option<String>,
 }
 
 impl PaperView {
@@ -52,6 +54,7 @@ impl PaperView {
             comments: p.comments.clone(),
             journal_ref: p.journal_ref.clone(),
             doi: p.doi.clone(),
+            venue: p.venue.as_ref().map(|v| v.to_string()),
             arxiv: p.arxiv_id().map(|id| {
                 (
                     format!("https://arxiv.org/abs/{id}"),

@@ -1,0 +1,4 @@
+-- Where a paper was published: venue name (ICLR), edition year, track (Oral, Poster).
+ALTER TABLE papers ADD COLUMN venue TEXT;
+ALTER TABLE papers ADD COLUMN venue_year INTEGER;
+ALTER TABLE papers ADD COLUMN track TEXT;
