@@ -19,6 +19,8 @@
 #   SCRATCH         scratch directory (default /tmp/papers-bench): the corpus is generated once
 #                   into $SCRATCH/corpus/ (not timed) and reused; each run gets $SCRATCH/runs/<name>/
 #   PG_URL          PostgreSQL server as a superuser (default postgres://postgres@127.0.0.1:5432)
+#   REPEAT          rounds over the engines (default 1); the report takes each engine's fastest
+#                   round (a shared machine is noisy) and lists the others
 #   KEEP=1          keep the databases and indexes built (default: deleted once measured)
 #   QUIET_WAIT      before each engine, wait up to this many seconds (default 300) for the
 #                   machine to go quiet (other processes using under 0.25 core), so that a
@@ -28,7 +30,8 @@
 # Every engine runs alone, under /usr/bin/time -v (wall, peak RSS, CPU) with bench/sample.py
 # reading /proc meanwhile (CPU per thread, the PostgreSQL server backends' CPU and peak RSS,
 # whole-machine CPU). bench/report.py prints the tables; they are also kept in
-# $SCRATCH/runs/<name>/report.md. Ratios `× X` are X's wall time / this engine's wall time
+# $SCRATCH/runs/<name>/report.md; each engine's raw output in $SCRATCH/runs/<name>/<engine>.<round>/.
+# Ratios `× X` are X's wall time / this engine's wall time
 # (above 1: faster than X).
 set -euo pipefail
 
@@ -41,6 +44,7 @@ PAPERS_BIN=${PAPERS_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/papers}
 SCRATCH=${SCRATCH:-/tmp/papers-bench}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 KEEP=${KEEP:-0}
+REPEAT=${REPEAT:-1}
 QUIET_WAIT=${QUIET_WAIT:-300}
 ALL_ENGINES=(sqlite postgres fts5 pgfts tantivy)
 
@@ -106,7 +110,8 @@ mkdir -p "$RUN"
     echo "postgresql: $(psql "$PG_URL/postgres" -XAtqc "SELECT split_part(version(), ' on ', 1) || ', shared_buffers ' || current_setting('shared_buffers') || ', max_wal_size ' || current_setting('max_wal_size') || ', synchronous_commit ' || current_setting('synchronous_commit')" 2>/dev/null || echo -)"
     echo "python: $(python3 -c 'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)'), tantivy-py $(python3 -c 'import importlib.metadata as m; print(m.version("tantivy"))' 2>/dev/null || echo -)"
     echo "corpus: $NAME, $DOCS records, $CORPUS ($(du -m "$CORPUS" | cut -f1) MB zstd)"
-    echo "engines: ${ENGINES[*]}"
+    echo "engines: ${ENGINES[*]}, rounds: $REPEAT"
+    env | grep -E '^(MALLOC_|GLIBC_TUNABLES|RUST_LOG|PAPERS_)' | sort | sed 's/^/env: /' || true
 } | tee "$RUN/machine.txt" >&2
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -157,12 +162,12 @@ bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 # measure ENGINE PGDB CMD...: runs CMD under time -v with the sampler watching; output in $RUN/ENGINE/
 measure() {
-    local engine=$1 pgdb=$2 dir=$RUN/$1 rc=0
+    local engine=$1 pgdb=$2 dir=$RUN/$1.$REP rc=0
     shift 2
     sync
     sleep 2 # let writeback of the previous engine settle
     wait_quiet
-    echo "== $engine: $* (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    echo "== $engine (round $REP): $* (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     /usr/bin/time -v -o "$dir/time.txt" "$@" >"$dir/stdout" 2>"$dir/stderr" &
     local tpid=$!
     python3 "$HERE/sample.py" --root "$tpid" ${pgdb:+--pgdb "$pgdb"} --out "$dir/sample.json" &
@@ -181,12 +186,12 @@ measure() {
 meta() { # meta ENGINE KEY=VALUE...: facts about the result (sizes, counts) for report.py
     local engine=$1
     shift
-    printf '%s\n' "$@" >"$RUN/$engine/meta.txt"
+    printf '%s\n' "$@" >"$RUN/$engine.$REP/meta.txt"
 }
 
 # --- engines ------------------------------------------------------------------------------------
 run_papers() { # run_papers sqlite|postgres
-    local engine=$1 dir=$RUN/$1 url db="" data
+    local engine=$1 dir=$RUN/$1.$REP url db="" data
     data=$dir/data
     mkdir -p "$data"
     if [[ $engine == sqlite ]]; then
@@ -213,7 +218,7 @@ run_papers() { # run_papers sqlite|postgres
 }
 
 run_fts5() {
-    local dir=$RUN/fts5
+    local dir=$RUN/fts5.$REP
     mkdir -p "$dir/data"
     measure fts5 "" python3 "$HERE/baselines.py" fts5 "$CORPUS" "$dir/data/fts5.db" --out "$dir/phases.json"
     meta fts5 "docs=$DOCS" "index_bytes=$(bytes "$dir/data"/fts5.db*)" "store_bytes=0"
@@ -221,7 +226,7 @@ run_fts5() {
 }
 
 run_pgfts() {
-    local dir=$RUN/pgfts db
+    local dir=$RUN/pgfts.$REP db
     mkdir -p "$dir"
     db=$(new_database pgfts)
     cat >"$dir/build.sql" <<'SQL'
@@ -251,22 +256,24 @@ SQL
 }
 
 run_tantivy() {
-    local dir=$RUN/tantivy
+    local dir=$RUN/tantivy.$REP
     mkdir -p "$dir/data"
     measure tantivy "" python3 "$HERE/baselines.py" tantivy "$CORPUS" "$dir/data/index" --out "$dir/phases.json"
     meta tantivy "docs=$DOCS" "index_bytes=$(bytes "$dir/data/index")" "store_bytes=0"
     [[ $KEEP == 1 ]] || rm -rf "$dir/data"
 }
 
-for engine in "${ENGINES[@]}"; do
-    [[ -n $engine ]] || continue
-    mkdir -p "$RUN/$engine"
-    case $engine in
-        sqlite | postgres) run_papers "$engine" ;;
-        fts5) run_fts5 ;;
-        pgfts) run_pgfts ;;
-        tantivy) run_tantivy ;;
-    esac
+for REP in $(seq 1 "$REPEAT"); do # rounds over all engines, so noise spreads evenly
+    for engine in "${ENGINES[@]}"; do
+        [[ -n $engine ]] || continue
+        mkdir -p "$RUN/$engine.$REP"
+        case $engine in
+            sqlite | postgres) run_papers "$engine" ;;
+            fts5) run_fts5 ;;
+            pgfts) run_pgfts ;;
+            tantivy) run_tantivy ;;
+        esac
+    done
 done
 
 python3 "$HERE/report.py" "$RUN" | tee "$RUN/report.md"

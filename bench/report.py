@@ -57,21 +57,33 @@ def fmt(x, digits=3):
     return f"{x:.{max(0, digits - 1 - len(str(int(abs(x)))) + (1 if abs(x) < 1 else 0))}f}"
 
 
+def load_one(d):
+    e = {"dir": d}
+    e.update(parse_time(read(os.path.join(d, "time.txt"))))
+    e["exit"] = read(os.path.join(d, "exit"), "?").strip()
+    e["meta"] = dict(l.split("=", 1) for l in read(os.path.join(d, "meta.txt")).split() if "=" in l)
+    try:
+        e["sample"] = json.load(open(os.path.join(d, "sample.json")))
+    except (OSError, ValueError):
+        e["sample"] = {}
+    return e
+
+
 def load(run):
+    """Per engine, its fastest successful round (all rounds listed in e["rounds"])."""
     engines = {}
     for name in ORDER:
-        d = os.path.join(run, name)
-        if not os.path.isdir(d):
+        dirs = sorted(os.path.join(run, d) for d in os.listdir(run)
+                      if d == name or re.fullmatch(re.escape(name) + r"\.\d+", d))
+        rounds = [load_one(d) for d in dirs if os.path.isdir(d)]
+        if not rounds:
             continue
-        e = {"name": name, "dir": d}
-        e.update(parse_time(read(os.path.join(d, "time.txt"))))
-        e["exit"] = read(os.path.join(d, "exit"), "?").strip()
-        e["meta"] = dict(l.split("=", 1) for l in read(os.path.join(d, "meta.txt")).split() if "=" in l)
-        try:
-            e["sample"] = json.load(open(os.path.join(d, "sample.json")))
-        except (OSError, ValueError):
-            e["sample"] = {}
-        engines[name] = e
+        ok = [r for r in rounds if r["exit"] == "0" and r.get("wall")]
+        best = min(ok, key=lambda r: r["wall"]) if ok else rounds[-1]
+        best["name"] = name
+        best["rss_mb"] = max((r.get("rss_mb") or 0) for r in rounds) or None  # worst round
+        best["rounds"] = rounds
+        engines[name] = best
     return engines
 
 
@@ -112,7 +124,8 @@ def main():
         row.append(fmt(sb / 1e6) if sb else "–")
         print("| " + " | ".join(row) + " |")
     print()
-    print("Index MB: the tantivy directory for papers and tantivy-py; the whole SQLite file (text "
+    print("Times and sizes from each engine's fastest round; peak RSS is the highest of all rounds. "
+          "Index MB: the tantivy directory for papers and tantivy-py; the whole SQLite file (text "
           "+ FTS5) for FTS5; pg_database_size (heap, TOAST, tsvector, GIN, primary key) for PG FTS. "
           "Database MB: the papers store (SQLite file + WAL, or pg_database_size).\n")
 
@@ -149,7 +162,8 @@ def main():
         print(f"| {name} | {fmt(e['wall'])} | {fmt(e['wall'] * nproc)} | "
               f"{fmt(e.get('user', 0) + e.get('sys', 0))} | {threads or '–'} | "
               f"{fmt(pgb) if s.get('pg_backends') else '–'} | {fmt(pgo) if pgo else '–'} | "
-              f"{fmt(max(0.0, s.get('unaccounted_cpu_s', 0)))} |")
+              f"{fmt(max(0.0, s.get('unaccounted_cpu_s', 0)))}"
+              f"{' (noisy)' if s.get('unaccounted_cpu_s', 0) > 0.1 * e['wall'] * nproc else ''} |")
     print()
 
     # Per engine details
@@ -180,7 +194,9 @@ def main():
             tl = e["sample"].get("client_rss_timeline_mb") or []
             if tl:
                 pts = tl[:: max(1, len(tl) // 8)] + ([tl[-1]] if tl[-1] not in tl[:: max(1, len(tl) // 8)] else [])
-                bits.append("client RSS over time (s: MB) " + ", ".join(f"{t:.0f}: {r:.0f}" for t, r in pts))
+                bits.append("client RSS over time (s: total MB / anonymous MB) "
+                            + ", ".join(f"{p[0]:.0f}: {p[1]:.0f}/{p[2]:.0f}" if len(p) > 2 else f"{p[0]:.0f}: {p[1]:.0f}"
+                                        for p in pts))
         phases = read(os.path.join(d, "phases.json")).strip()
         if phases:
             bits.append("phases " + phases)
@@ -198,6 +214,13 @@ def main():
                             f"(RssShmem {b['rss_shmem_mb']:.0f}, RssAnon {b['rss_anon_mb']:.0f})")
         if e["sample"].get("pg_other_cpu_s"):
             bits.append("PG other processes CPU s " + json.dumps(e["sample"]["pg_other_cpu_s"]))
+        if e["sample"].get("other_processes_cpu_s"):
+            bits.append("other processes CPU s " + json.dumps(e["sample"]["other_processes_cpu_s"]))
+        if len(e["rounds"]) > 1:
+            bits.append(f"best of {len(e['rounds'])} rounds; all rounds (wall s, other CPU s, peak RSS MB): "
+                        + ", ".join(f"{fmt(r.get('wall'))}/{fmt(max(0.0, r['sample'].get('unaccounted_cpu_s', 0)))}"
+                                    f"/{fmt(r.get('rss_mb'))}" + ("" if r["exit"] == "0" else f" exit {r['exit']}")
+                                    for r in e["rounds"]))
         if e["exit"] != "0":
             bits.append("stderr tail: " + " / ".join(read(os.path.join(d, "stderr")).strip().splitlines()[-5:]))
         print(f"- **{name}**: " + "; ".join(bits))

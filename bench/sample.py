@@ -5,12 +5,13 @@
 
 Every interval until PID exits it reads /proc for
   - every descendant process of PID, thread by thread (CPU seconds grouped by
-    process name / thread name, and the process RSS over time);
+    process name / thread name, and their RSS over time, total and anonymous);
   - every PostgreSQL server process (`postgres: ...`): the backends serving database
     NAME (CPU seconds, VmHWM = their peak RSS, RssShmem = shared buffers they touched)
     and the server's own processes (checkpointer, walwriter, ...; other databases'
     backends are not counted: they are noise);
-  - the whole machine's busy CPU seconds, to see whether anything else was running.
+  - the whole machine's busy CPU seconds and the other processes' CPU (kernel threads
+    apart), to see whether anything else was running.
 Values are the last seen before a process or thread exited (up to one interval lost).
 Linux only, standard library only.
 """
@@ -69,7 +70,8 @@ def main():
     threads = {}  # (pid, tid) -> [group, cpu]
     procs = {}  # pid -> {"name", "rss_max"}
     pg = {}  # pid -> {"cmd", "cpu0", "cpu", "hwm", "shmem", "anon"}
-    timeline = []  # (seconds, rss MB of the descendants)
+    others_seen = {}  # pid -> [name, cpu0, cpu, kernel thread?]
+    timeline = []  # (seconds, RSS MB, anonymous RSS MB) of the descendants
     first = True
     while True:
         now = time.monotonic() - start
@@ -90,10 +92,11 @@ def main():
             pid = todo.pop()
             tree.append(pid)
             todo.extend(children.get(pid, []))
-        rss_total = 0
+        rss_total = anon_kb = 0
         for pid in tree:
             name, _, _, rss = table[pid]
             rss_total += rss
+            anon_kb += status_kb(pid, ("RssAnon",)).get("RssAnon", 0)
             pr = procs.setdefault(pid, {"name": name, "rss_max": 0})
             pr["rss_max"] = max(pr["rss_max"], rss)
             try:
@@ -104,7 +107,17 @@ def main():
                 st = stat(f"/proc/{pid}/task/{tid}/stat")
                 if st:
                     threads[(pid, int(tid))] = [f"{name}/{st[0]}", st[2]]
-        timeline.append((round(now, 1), round(rss_total / 2**20, 1)))
+        # (seconds, RSS MB, of which anonymous MB: heap, not mapped files)
+        timeline.append((round(now, 1), round(rss_total / 2**20, 1), round(anon_kb / 1024, 1)))
+        # everything else on the machine (noise, or kernel threads doing the I/O)
+        client = set(tree) | {a.root}
+        for pid, (name, ppid, cpu, _) in table.items():
+            if pid in client or name == "postgres" or pid == os.getpid():
+                continue
+            o = others_seen.get(pid)
+            if o is None:
+                o = others_seen[pid] = [name, cpu if first else 0.0, cpu, ppid == 2 or pid == 2]
+            o[2] = cpu
         # PostgreSQL server processes
         for pid, (name, _, cpu, _) in table.items():
             if name != "postgres":
@@ -143,6 +156,10 @@ def main():
     client_cpu = sum(c for _, c in threads.values())
     pg_cpu = sum(b["cpu_s"] for b in backends) + sum(others.values())
     busy = machine_busy() - busy0
+    noise = {}
+    for name, cpu0, cpu, kernel in others_seen.values():
+        key = "kernel threads" if kernel else name
+        noise[key] = noise.get(key, 0.0) + cpu - cpu0
     out = {
         "elapsed_s": round(elapsed, 2),
         "client_cpu_s": round(client_cpu, 2),
@@ -152,6 +169,8 @@ def main():
         "pg_other_cpu_s": others,
         "machine_busy_cpu_s": round(busy, 2),
         "unaccounted_cpu_s": round(busy - client_cpu - pg_cpu, 2),
+        # the biggest users of that remainder (processes that exited between samples are missed)
+        "other_processes_cpu_s": {k: round(v, 2) for k, v in sorted(noise.items(), key=lambda kv: -kv[1])[:6] if v >= 0.05},
     }
     with open(a.out, "w") as f:
         json.dump(out, f, indent=1)

@@ -385,7 +385,7 @@ impl SearchIndex {
             self.count_terms(searcher, segment, "venue_facet", &docs, &mut venues)?;
         }
         let mut years: Vec<(u64, u64)> = years.into_iter().collect();
-        years.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        years.sort_unstable_by_key(|y| std::cmp::Reverse(y.0));
         years.truncate(FACET_SIZE as usize);
         Ok(Facets {
             categories: most_first(categories),
