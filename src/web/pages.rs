@@ -7,7 +7,7 @@ use super::search::{self, Found};
 use super::views::{PaperView, bibtex};
 use super::{AppError, AppState, feeds};
 use crate::domain::{ArxivId, Date};
-use crate::index::{CategorySet, Sort};
+use crate::index::{CategorySet, FacetCount, Sort};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -104,48 +104,23 @@ pub async fn search(
 fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     let shown = (found.page * found.limit) as u64;
     let can_go_on = shown < found.total && found.page * found.limit < super::MAX_OFFSET;
-    let categories = found
-        .facets
-        .categories
-        .iter()
-        .map(|f| {
-            let (href, active) = links::toggle_category(params, &f.value);
-            FacetLink {
-                label: f.value.clone(),
-                count: f.count,
-                href,
-                active,
-            }
-        })
-        .collect();
-    let venues = found
-        .facets
-        .venues
-        .iter()
-        .map(|f| {
-            let (href, active) = links::toggle_venue(params, &f.value);
-            FacetLink {
-                label: f.value.clone(),
-                count: f.count,
-                href,
-                active,
-            }
-        })
-        .collect();
-    let years = found
-        .facets
-        .years
-        .iter()
-        .map(|f| {
-            let (href, active) = links::toggle_year(params, &f.value);
-            FacetLink {
-                label: f.value.clone(),
-                count: f.count,
-                href,
-                active,
-            }
-        })
-        .collect();
+    let links = |values: &[FacetCount], toggle: fn(&SearchParams, &str) -> (String, bool)| {
+        values
+            .iter()
+            .map(|f| {
+                let (href, active) = toggle(params, &f.value);
+                FacetLink {
+                    label: f.value.clone(),
+                    count: f.count,
+                    href,
+                    active,
+                }
+            })
+            .collect()
+    };
+    let categories = links(&found.facets.categories, links::toggle_category);
+    let venues = links(&found.facets.venues, links::toggle_venue);
+    let years = links(&found.facets.years, links::toggle_year);
     SearchPage {
         q: params.q.clone(),
         read_as: (!found.query.notes.is_empty()).then(|| found.query.read_as()),

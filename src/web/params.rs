@@ -92,44 +92,37 @@ impl SearchParams {
 
 /// `ICLR,ICML` → the names, each checked.
 fn parse_venues(list: &str) -> Result<Vec<String>, AppError> {
-    let names: Vec<String> = list
+    let ok = |v: &str| {
+        v.len() <= 40
+            && v.chars()
+                .all(|c| c.is_alphanumeric() || " -_.&".contains(c))
+    };
+    split_checked(list, ok, "venue must be names like ICLR,ICML")
+}
+
+/// `cs.AI,cs.CL` → the codes, each checked.
+fn parse_categories(list: &str) -> Result<Vec<String>, AppError> {
+    split_checked(list, is_category, "category must be codes like cs.CL,cs.LG")
+}
+
+/// A comma-separated list of at most `MAX_CATEGORIES` values that each pass `ok`.
+fn split_checked(
+    list: &str,
+    ok: impl Fn(&str) -> bool,
+    error: &str,
+) -> Result<Vec<String>, AppError> {
+    let values: Vec<String> = list
         .split(',')
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .collect();
-    let ok = |v: &String| {
-        v.len() <= 40
-            && v.chars()
-                .all(|c| c.is_alphanumeric() || " -_.&".contains(c))
-    };
-    if names.len() > MAX_CATEGORIES || !names.iter().all(ok) {
-        return Err(AppError::BadRequest(
-            "venue must be names like ICLR,ICML".into(),
-        ));
-    }
-    Ok(names)
-}
-
-/// `cs.AI,cs.CL` → the codes, each checked.
-fn parse_categories(list: &str) -> Result<Vec<String>, AppError> {
-    let codes: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect();
-    if codes.len() > MAX_CATEGORIES {
+    if values.len() > MAX_CATEGORIES || !values.iter().all(|v| ok(v)) {
         return Err(AppError::BadRequest(format!(
-            "at most {MAX_CATEGORIES} categories"
+            "{error} (at most {MAX_CATEGORIES})"
         )));
     }
-    match codes.iter().find(|c| !is_category(c)) {
-        Some(bad) => Err(AppError::BadRequest(format!(
-            "{bad:?} is not a category code like cs.CL"
-        ))),
-        None => Ok(codes),
-    }
+    Ok(values)
 }
 
 /// A category code as arXiv writes them: `cs.CL`, `hep-th`, `cond-mat.str-el`.
