@@ -17,7 +17,7 @@
 #   PAPERS_BIN      the binary to time (default: ${CARGO_TARGET_DIR:-<repo>/target}/release/papers;
 #                   build it with `cargo build --release` first)
 #   SCRATCH         scratch directory (default /tmp/papers-bench): the corpus is generated once
-#                   into $SCRATCH/corpus/ (not timed) and reused; each run gets $SCRATCH/runs/<name>/
+#                   into $SCRATCH/corpus/ (not timed) and reused; each run gets $SCRATCH/runs/<name>-<time>/
 #   PG_URL          PostgreSQL server as a superuser (default postgres://postgres@127.0.0.1:5432)
 #   REPEAT          rounds over the engines (default 1); the report takes each engine's fastest
 #                   round (a shared machine is noisy) and lists the others
@@ -30,7 +30,7 @@
 # Every engine runs alone, under /usr/bin/time -v (wall, peak RSS, CPU) with bench/sample.py
 # reading /proc meanwhile (CPU per thread, the PostgreSQL server backends' CPU and peak RSS,
 # whole-machine CPU). bench/report.py prints the tables; they are also kept in
-# $SCRATCH/runs/<name>/report.md; each engine's raw output in $SCRATCH/runs/<name>/<engine>.<round>/.
+# $SCRATCH/runs/<name>-<time>/report.md, each engine's raw output in <engine>.<round>/ beside it.
 # Ratios `× X` are X's wall time / this engine's wall time
 # (above 1: faster than X).
 set -euo pipefail
@@ -105,8 +105,8 @@ mkdir -p "$RUN"
     echo "memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
     echo "kernel: $(uname -r)"
     echo "disk: $(df -h "$SCRATCH" | awk 'NR==2 {print $1 ", " $4 " free"}')"
-    echo "papers: $([[ -x $PAPERS_BIN ]] && "$PAPERS_BIN" --version || echo -) at $PAPERS_BIN, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)$( [[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock migrations 2>/dev/null) ]] && echo ' (+ uncommitted changes)')"
-    echo "binary built: $([[ -x $PAPERS_BIN ]] && date -u -r "$PAPERS_BIN" '+%Y-%m-%d %H:%M UTC' || echo -)"
+    echo "papers: $([[ -x $PAPERS_BIN ]] && "$PAPERS_BIN" --version || echo -) at $PAPERS_BIN, built $([[ -x $PAPERS_BIN ]] && date -u -r "$(readlink -f "$PAPERS_BIN")" '+%Y-%m-%d %H:%M UTC' || echo -)"
+    echo "checkout now: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)$( [[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock migrations 2>/dev/null) ]] && echo ' + uncommitted changes') (the binary is what was built, which may be older)"
     echo "postgresql: $(psql "$PG_URL/postgres" -XAtqc "SELECT split_part(version(), ' on ', 1) || ', shared_buffers ' || current_setting('shared_buffers') || ', max_wal_size ' || current_setting('max_wal_size') || ', synchronous_commit ' || current_setting('synchronous_commit')" 2>/dev/null || echo -)"
     echo "python: $(python3 -c 'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)'), tantivy-py $(python3 -c 'import importlib.metadata as m; print(m.version("tantivy"))' 2>/dev/null || echo -)"
     echo "corpus: $NAME, $DOCS records, $CORPUS ($(du -m "$CORPUS" | cut -f1) MB zstd)"
