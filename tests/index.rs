@@ -99,3 +99,49 @@ async fn an_index_built_from_another_database_is_rebuilt() {
         "{stderr}"
     );
 }
+
+/// Updated papers replace their documents (no duplicates, old text gone); new ones add.
+#[tokio::test]
+async fn updates_replace_documents_and_new_papers_add() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let first = db.dir.path().join("v1.jsonl");
+        write_jsonl(&first, (0..50).map(paper));
+        assert!(
+            run(db.papers().args(["import", "jsonl"]).arg(&first))
+                .0
+                .status
+                .success()
+        );
+        let second = db.dir.path().join("v2.jsonl");
+        let revised = (0..10).map(|i| {
+            let mut p = paper(i);
+            p.title = format!("Zygomorphic revision {i}");
+            p.updated = papers::domain::Date::new(2025, 6, 1);
+            p
+        });
+        write_jsonl(&second, revised.chain((50..55).map(paper)));
+        let (out, stdout, stderr) =
+            run(db.papers().args(["import", "jsonl", "--json"]).arg(&second));
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stdout.contains("\"inserted\":5,\"updated\":10"),
+            "{backend}: {stdout}"
+        );
+        let (_, status, _) = run(db.papers().args(["status", "--json"]));
+        assert!(
+            status.contains("\"papers\":55") && status.contains("\"index_docs\":55"),
+            "{backend}: {status}"
+        );
+        let (_, hits, _) = run(db.papers().args(["search", "--json", "zygomorphic"]));
+        assert!(hits.starts_with("{\"total\":10,"), "{backend}: {hits}");
+        let (_, hits, _) =
+            run(db
+                .papers()
+                .args(["search", "--json", "--limit", "0", "\"Study 3 of\""]));
+        assert!(
+            hits.starts_with("{\"total\":0,"),
+            "{backend}: the old title is gone: {hits}"
+        );
+    }
+}

@@ -118,9 +118,13 @@ impl Syncer {
         loop {
             let changes = rt.block_on(store.changes_since(seq, PAGE))?;
             let Some(last) = changes.last() else { break };
+            // A paper first written after what the index had applied cannot be in it yet.
+            let applied = seq;
             seq = last.seq;
             for change in &changes {
-                state.writer.upsert(&change.paper)?;
+                state
+                    .writer
+                    .upsert(&change.paper, change.first_seq <= applied)?;
             }
             let n = changes.len() as u64;
             report.applied += n;

@@ -20,11 +20,14 @@ impl IndexWriter {
         Ok(IndexWriter { inner, fields })
     }
 
-    /// Replaces any document with this paper's id.
-    pub fn upsert(&self, paper: &Paper) -> IndexResult<()> {
+    /// Adds the paper's document; with `replace`, first deletes any document with its id
+    /// (a queued delete costs memory until the commit, so new papers skip it).
+    pub fn upsert(&self, paper: &Paper, replace: bool) -> IndexResult<()> {
         let f = &self.fields;
-        self.inner
-            .delete_term(Term::from_field_text(f.id, &paper.id));
+        if replace {
+            self.inner
+                .delete_term(Term::from_field_text(f.id, &paper.id));
+        }
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &paper.id);
         doc.add_text(f.title, &paper.title);

@@ -43,6 +43,8 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Change {
     pub seq: i64,
+    /// The sequence number at which this paper was first written.
+    pub first_seq: i64,
     pub paper: Paper,
 }
 

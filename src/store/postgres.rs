@@ -14,7 +14,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO papers ({COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
          $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
          $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], \
-         $15::text[]) {UPSERT_TAIL}"
+         $15::text[], $2::bigint[]) {UPSERT_TAIL}"
     )
 });
 

@@ -5,7 +5,7 @@ use crate::domain::{Date, Paper, Venue};
 
 /// The columns every query selects, in this order.
 pub(super) const COLUMNS: &str = "id, seq, title, abstract, authors, categories, published, \
-     updated, comments, journal_ref, doi, license, venue, venue_year, track";
+     updated, comments, journal_ref, doi, license, venue, venue_year, track, first_seq";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct PaperRow {
@@ -25,6 +25,9 @@ pub(super) struct PaperRow {
     pub venue: Option<String>,
     pub venue_year: Option<i64>,
     pub track: Option<String>,
+    /// Not selected by every query.
+    #[sqlx(default)]
+    pub first_seq: Option<i64>,
 }
 
 /// A paper flattened into column values, ready to bind.
@@ -62,9 +65,10 @@ fn to_json(list: &[String]) -> String {
 
 impl PaperRow {
     pub fn into_change(self) -> Result<Change, StoreError> {
-        let seq = self.seq;
+        let (seq, first_seq) = (self.seq, self.first_seq.unwrap_or(0));
         Ok(Change {
             seq,
+            first_seq,
             paper: self.into_paper()?,
         })
     }
