@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: imports peak far lower (glibc fragments under
+/// tantivy's indexing threads; docs/benchmarks.md has the measurements).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = papers::config::Cli::parse();
