@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 /// Seconds between log lines when stderr is not a terminal.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
+/// `12345/s`: the bar's rate without indicatif's decimals.
+fn rate(state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write) {
+    let _ = write!(out, "{:.0}/s", state.per_sec());
+}
+
 /// Counts work done. Clones share one counter.
 #[derive(Clone)]
 pub struct Progress {
@@ -30,14 +35,16 @@ impl Progress {
             let bar = match total {
                 Some(n) => ProgressBar::new(n).with_style(
                     ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+                        "{msg} [{bar:30}] {human_pos}/{human_len} {rate} eta {eta}",
                     )
                     .expect("valid template")
+                    .with_key("rate", rate)
                     .progress_chars("=> "),
                 ),
                 None => ProgressBar::new_spinner().with_style(
-                    ProgressStyle::with_template("{spinner} {msg} {human_pos} {per_sec} {elapsed}")
-                        .expect("valid template"),
+                    ProgressStyle::with_template("{spinner} {msg} {human_pos} {rate} {elapsed}")
+                        .expect("valid template")
+                        .with_key("rate", rate),
                 ),
             };
             bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
@@ -60,6 +67,13 @@ impl Progress {
         match &self.bar {
             Some(bar) => bar.inc(n),
             None => self.maybe_log(done),
+        }
+    }
+
+    /// Changes the expected total (when it is an estimate that firms up).
+    pub fn set_length(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total.max(self.done()));
         }
     }
 

@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A line longer than this is skipped, not buffered: no record is this large.
 pub const MAX_LINE: usize = 4 * 1024 * 1024;
@@ -10,18 +12,59 @@ pub const MAX_LINE: usize = 4 * 1024 * 1024;
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
+/// An opened input: its lines, and for files how far through the file reading has got.
+pub struct Input {
+    pub reader: Box<dyn BufRead + Send>,
+    pub meter: Option<Arc<Meter>>,
+}
+
+/// Bytes of a file read so far (before decompression), against its size.
+pub struct Meter {
+    size: u64,
+    read: AtomicU64,
+}
+
+impl Meter {
+    /// The part of the file read, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        self.read.load(Ordering::Relaxed) as f64 / self.size.max(1) as f64
+    }
+}
+
+struct Metered<R> {
+    inner: R,
+    meter: Arc<Meter>,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.meter.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Opens `path` (`-` for stdin), decompressing gzip or zstd when the content says so.
-pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
+pub fn open(path: &str) -> io::Result<Input> {
+    let mut meter = None;
     let raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
         let file = File::open(Path::new(path))
             .map_err(|e| io::Error::new(e.kind(), format!("cannot open {path}: {e}")))?;
-        Box::new(file)
+        let m = Arc::new(Meter {
+            size: file.metadata()?.len(),
+            read: AtomicU64::new(0),
+        });
+        meter = Some(m.clone());
+        Box::new(Metered {
+            inner: file,
+            meter: m,
+        })
     };
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
     let head = reader.fill_buf()?;
-    Ok(if head.starts_with(GZIP_MAGIC) {
+    let reader: Box<dyn BufRead + Send> = if head.starts_with(GZIP_MAGIC) {
         Box::new(BufReader::with_capacity(
             256 * 1024,
             flate2::read::MultiGzDecoder::new(reader),
@@ -33,7 +76,8 @@ pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
         ))
     } else {
         Box::new(reader)
-    })
+    };
+    Ok(Input { reader, meter })
 }
 
 /// One line of input.

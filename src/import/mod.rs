@@ -68,10 +68,13 @@ impl std::fmt::Display for Summary {
 pub async fn run(
     store: Arc<dyn Store>,
     syncer: Option<Syncer>,
-    input: Box<dyn BufRead + Send>,
+    input: input::Input,
     format: Format,
 ) -> anyhow::Result<Summary> {
-    let progress = Progress::new("importing", None);
+    // For a file, the share of it read so far gives the bar a length and an ETA.
+    let progress = Progress::new("importing", input.meter.as_ref().map(|_| 0));
+    let meter = input.meter;
+    let input = input.reader;
     let (tx, mut rx) = mpsc::channel::<Vec<Paper>>(4);
     let parse = format.parser();
     let reader = std::thread::spawn(move || read_batches(input, parse, tx));
@@ -91,6 +94,12 @@ pub async fn run(
             }
         }
         progress.advance(batch.len() as u64);
+        if let Some(m) = &meter {
+            let fraction = m.fraction();
+            if fraction > 0.0 {
+                progress.set_length((progress.done() as f64 / fraction) as u64);
+            }
+        }
         written.notify_one();
     }
     drop(rx); // stops the reader if the store failed
