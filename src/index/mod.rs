@@ -63,16 +63,13 @@ pub struct SearchIndex {
     dir: PathBuf,
     /// Whole-index facet counts and the searcher generation (and size) they were made for.
     totals: std::sync::Arc<std::sync::Mutex<Option<(u64, u32, search::Facets)>>>,
-    /// Facet values by ordinal, per segment and field (facet counting reads ordinals).
-    term_names: TermNames,
+    /// Each segment's facet columns, opened once (facet counting reads them per query).
+    facet_columns: FacetColumnCache,
 }
 
-type TermNames = std::sync::Arc<
+type FacetColumnCache = std::sync::Arc<
     std::sync::Mutex<
-        std::collections::HashMap<
-            (tantivy::index::SegmentId, &'static str),
-            std::sync::Arc<Vec<String>>,
-        >,
+        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<search::FacetColumns>>,
     >,
 >;
 
@@ -113,7 +110,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             totals: Default::default(),
-            term_names: Default::default(),
+            facet_columns: Default::default(),
         })
     }
 

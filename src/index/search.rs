@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
 use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
@@ -374,15 +375,14 @@ impl SearchIndex {
         let mut venues: HashMap<String, u64> = HashMap::new();
         let mut years: HashMap<u64, u64> = HashMap::new();
         for (segment, docs) in by_segment {
-            let fast = searcher.segment_reader(segment).fast_fields();
-            let year = fast.u64("year")?;
+            let columns = self.facet_columns(searcher, segment)?;
             for &doc in &docs {
-                if let Some(y) = year.first(doc) {
+                if let Some(y) = columns.year.first(doc) {
                     *years.entry(y).or_default() += 1;
                 }
             }
-            self.count_terms(searcher, segment, "categories", &docs, &mut categories)?;
-            self.count_terms(searcher, segment, "venue_facet", &docs, &mut venues)?;
+            count_terms(&columns.categories, &docs, &mut categories);
+            count_terms(&columns.venues, &docs, &mut venues);
         }
         let mut years: Vec<(u64, u64)> = years.into_iter().collect();
         years.sort_unstable_by_key(|y| std::cmp::Reverse(y.0));
@@ -401,66 +401,45 @@ impl SearchIndex {
         })
     }
 
-    /// Adds the values of a string fast field over `docs` of one segment to `counts`.
-    fn count_terms(
-        &self,
-        searcher: &Searcher,
-        segment: u32,
-        field: &'static str,
-        docs: &[tantivy::DocId],
-        counts: &mut HashMap<String, u64>,
-    ) -> IndexResult<()> {
-        let Some(column) = searcher.segment_reader(segment).fast_fields().str(field)? else {
-            return Ok(());
-        };
-        let names = self.term_names(searcher, segment, field, &column)?;
-        let mut ords = vec![0u64; names.len()];
-        for &doc in docs {
-            for ord in column.term_ords(doc) {
-                if let Some(n) = ords.get_mut(ord as usize) {
-                    *n += 1;
-                }
-            }
-        }
-        for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-            *counts.entry(names[ord].clone()).or_default() += n;
-        }
-        Ok(())
-    }
-
-    /// The values of a segment's string fast field by ordinal, read from its dictionary once.
-    fn term_names(
-        &self,
-        searcher: &Searcher,
-        segment: u32,
-        field: &'static str,
-        column: &tantivy::columnar::StrColumn,
-    ) -> IndexResult<Arc<Vec<String>>> {
-        let key = (searcher.segment_reader(segment).segment_id(), field);
+    /// A segment's facet columns and their values by ordinal, opened once per segment.
+    fn facet_columns(&self, searcher: &Searcher, segment: u32) -> IndexResult<Arc<FacetColumns>> {
+        let reader = searcher.segment_reader(segment);
+        let id = reader.segment_id();
         let mut cache = self
-            .term_names
+            .facet_columns
             .lock()
             .map_err(|e| super::IndexError::Task(e.to_string()))?;
-        if let Some(names) = cache.get(&key) {
-            return Ok(names.clone());
+        if let Some(columns) = cache.get(&id) {
+            return Ok(columns.clone());
         }
-        let mut names = Vec::with_capacity(column.num_terms());
-        for ord in 0..column.num_terms() as u64 {
-            let mut value = String::new();
-            column
-                .ord_to_str(ord, &mut value)
-                .map_err(|e| super::IndexError::Task(e.to_string()))?;
-            names.push(value);
-        }
+        let fast = reader.fast_fields();
+        let named = |field: &str| -> IndexResult<Option<(StrColumn, Vec<String>)>> {
+            let Some(column) = fast.str(field)? else {
+                return Ok(None);
+            };
+            let mut names = Vec::with_capacity(column.num_terms());
+            for ord in 0..column.num_terms() as u64 {
+                let mut value = String::new();
+                column
+                    .ord_to_str(ord, &mut value)
+                    .map_err(|e| super::IndexError::Task(e.to_string()))?;
+                names.push(value);
+            }
+            Ok(Some((column, names)))
+        };
+        let columns = Arc::new(FacetColumns {
+            year: fast.u64("year")?,
+            categories: named("categories")?,
+            venues: named("venue_facet")?,
+        });
         let live: std::collections::HashSet<_> = searcher
             .segment_readers()
             .iter()
             .map(|r| r.segment_id())
             .collect();
-        cache.retain(|(id, _), _| live.contains(id));
-        let names = Arc::new(names);
-        cache.insert(key, names.clone());
-        Ok(names)
+        cache.retain(|id, _| live.contains(id));
+        cache.insert(id, columns.clone());
+        Ok(columns)
     }
 
     fn facet_collector(&self, size: u32) -> AggregationCollector {
@@ -486,6 +465,35 @@ impl SearchIndex {
             });
         }
         Ok(hits)
+    }
+}
+
+/// One segment's facet columns, with string values by ordinal.
+pub(super) struct FacetColumns {
+    year: tantivy::columnar::Column<u64>,
+    categories: Option<(StrColumn, Vec<String>)>,
+    venues: Option<(StrColumn, Vec<String>)>,
+}
+
+/// Adds the values of a string column over `docs` to `counts`.
+fn count_terms(
+    column: &Option<(StrColumn, Vec<String>)>,
+    docs: &[tantivy::DocId],
+    counts: &mut HashMap<String, u64>,
+) {
+    let Some((column, names)) = column else {
+        return;
+    };
+    let mut ords = vec![0u64; names.len()];
+    for &doc in docs {
+        for ord in column.term_ords(doc) {
+            if let Some(n) = ords.get_mut(ord as usize) {
+                *n += 1;
+            }
+        }
+    }
+    for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+        *counts.entry(names[ord].clone()).or_default() += n;
     }
 }
 
