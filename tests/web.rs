@@ -6,15 +6,22 @@ use common::{backends, fresh_db, get, http, paper, serve, serve_state};
 use papers::domain::Paper;
 use papers::web::AppState;
 
+/// A paper whose fields attack HTML, XML and terminals, normalised as every import does.
 fn hostile() -> Paper {
-    Paper {
+    let mut p = Paper {
         id: "2402.66666".into(),
         title: "<script>alert('t')</script> Hostile zebra".into(),
         abstract_text: "Ends the CDATA ]]> and tries \"><img src=x onerror=alert(1)> zebra \u{7}\u{1b}[31m\u{0}".into(),
         authors: vec!["\"><img src=x onerror=alert(2)>".into()],
         categories: vec!["cs.CR".into()],
         ..Paper::default()
-    }
+    };
+    p.normalise();
+    assert!(
+        !p.abstract_text.contains(['\u{0}', '\u{7}', '\u{1b}']),
+        "imports drop control characters"
+    );
+    p
 }
 
 #[tokio::test]
