@@ -57,7 +57,9 @@ pub trait Store: Send + Sync {
 
     /// Writes one batch in one transaction: all of it or none. A paper whose stored copy
     /// is identical is left alone; one whose stored copy has a later `updated` date is
-    /// kept as stored. Every written paper gets a new, strictly increasing `seq`.
+    /// kept as stored. Every written paper gets a new, strictly increasing `seq`. Papers
+    /// must come through `Paper::normalise` (every parser does): PostgreSQL refuses NUL
+    /// characters in text.
     async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome>;
 
     /// Papers written after `after_seq`, in sequence order, at most `limit`.
