@@ -9,6 +9,7 @@
 use papers::config::Global;
 use papers::index::{Ranking, SearchRequest};
 use papers::services::Services;
+use papers::web::links::encode;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
@@ -68,16 +69,6 @@ fn http_get(conn: &mut BufReader<TcpStream>, path: &str) -> String {
     let mut body = vec![0; length];
     conn.read_exact(&mut body).unwrap();
     String::from_utf8(body).unwrap()
-}
-
-fn encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' => (b as char).to_string(),
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn main() {

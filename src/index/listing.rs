@@ -1,6 +1,6 @@
 //! Daily listings by category: the papers of one day, and the nearest days before and after.
 
-use super::search::term_query_lc;
+use super::search::{any_keyword, term_query_lc};
 use super::{IndexResult, SearchIndex};
 use crate::domain::Date;
 use std::ops::Bound;
@@ -37,13 +37,8 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let f = &self.fields;
         let in_set = |extra: Option<Box<dyn Query>>| -> Box<dyn Query> {
-            let any: Vec<_> = set
-                .include
-                .iter()
-                .map(|c| (Occur::Should, term_query_lc(f.categories_lc, c)))
-                .collect();
             let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+                vec![(Occur::Must, any_keyword(f.categories_lc, &set.include))];
             for c in &set.exclude {
                 clauses.push((Occur::MustNot, term_query_lc(f.categories_lc, c)));
             }

@@ -254,20 +254,13 @@ impl SearchIndex {
         }
         let filters = &req.filters;
         if !filters.categories.is_empty() {
-            let any: Vec<_> = filters
-                .categories
-                .iter()
-                .map(|c| (Occur::Should, self.category(c)))
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            clauses.push((
+                Occur::Must,
+                any_keyword(f.categories_lc, &filters.categories),
+            ));
         }
         if !filters.venues.is_empty() {
-            let any: Vec<_> = filters
-                .venues
-                .iter()
-                .map(|v| (Occur::Should, term_query_lc(f.venue, v)))
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            clauses.push((Occur::Must, any_keyword(f.venue, &filters.venues)));
         }
         if filters.from.is_some() || filters.to.is_some() {
             clauses.push((
@@ -561,6 +554,15 @@ fn published_between(
 /// A keyword field's term, lower-cased as the `KEYWORD` analyser indexes it.
 pub(super) fn term_query_lc(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
     term_query(field, &value.to_lowercase(), 1.0)
+}
+
+/// Any of these values of a keyword field.
+pub(super) fn any_keyword(field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
+    let any = values
+        .iter()
+        .map(|v| (Occur::Should, term_query_lc(field, v)))
+        .collect();
+    Box::new(BooleanQuery::new(any))
 }
 
 fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {

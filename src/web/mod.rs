@@ -3,7 +3,7 @@
 mod api;
 mod error;
 mod feeds;
-mod links;
+pub mod links;
 mod pages;
 pub mod params;
 pub mod search;
