@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod eval;
+pub mod fetch;
 pub mod import;
 pub mod index;
 pub mod progress;
