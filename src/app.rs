@@ -1,10 +1,11 @@
 //! `papers serve`: the web server, the index follower and graceful shutdown.
 
-use crate::config::Global;
+use crate::config::{Global, ServeArgs};
 use crate::index::CommitPolicy;
+use crate::ingest::{Arxiv, schedule};
 use crate::services::Services;
 use crate::web::{self, AppState};
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -12,11 +13,21 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let bind = args.bind;
     let services = Services::open(global).await?;
     services.catch_up().await?;
     let papers = services.store.count().await?;
-    if papers == 0 {
+    if papers == 0 && args.sync.enabled {
+        tracing::info!(
+            "the database is empty; the arXiv sync is fetching the last {} days of {} \
+             (at arXiv's pace: one request every {} ms). Without network, fill it with \
+             `papers import arxiv-snapshot FILE` (see the README)",
+            args.sync.backfill_days,
+            args.sync.categories.join(", "),
+            args.arxiv.delay_ms
+        );
+    } else if papers == 0 {
         tracing::info!(
             "the database is empty; fill it with `papers import arxiv-snapshot FILE` \
              (see the README for the arXiv snapshot and other formats)"
@@ -37,12 +48,25 @@ pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    let state = AppState::new(services.store.clone(), services.index.clone());
+    // One arXiv client, so the scheduler and on-demand fetches share one polite limiter.
+    let arxiv = Arc::new(Arxiv::new(args.arxiv.clone()));
+    let scheduler = args.sync.enabled.then(|| {
+        tokio::spawn(schedule::run(
+            arxiv.clone(),
+            services.store.clone(),
+            args.sync.clone(),
+            shutdown.clone(),
+        ))
+    });
+    let state = AppState::new(services.store.clone(), services.index.clone()).with_arxiv(arxiv);
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;
     shutdown.cancel();
     let _ = follower.await;
+    if let Some(s) = scheduler {
+        let _ = s.await;
+    }
     services.close().await?;
     tracing::info!("stopped");
     Ok(served?)

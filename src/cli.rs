@@ -11,7 +11,8 @@ use serde::Serialize;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Serve(args) => crate::app::serve(&global, args.bind).await,
+        Command::Serve(args) => crate::app::serve(&global, args).await,
+        Command::Ingest(args) => crate::ingest::command::run(&global, args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
         Command::Reindex => reindex(&global).await,
         Command::Search(args) => search(&global, &args).await,

@@ -1,6 +1,10 @@
 //! Command-line options and their `PAPERS_*` environment variables.
 
+use crate::domain::Date;
 use crate::import::Format;
+use crate::ingest::ArxivOptions;
+use crate::ingest::oai::MetadataPrefix;
+use crate::ingest::schedule::SyncOptions;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +51,8 @@ pub enum Command {
     /// Import papers from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Fetch papers from arXiv (OAI-PMH, the API, the daily RSS lists).
+    Ingest(IngestArgs),
     /// Rebuild the search index from the database.
     Reindex,
     /// Search the index from the command line.
@@ -62,6 +68,61 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PAPERS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    #[command(flatten)]
+    pub arxiv: ArxivOptions,
+    #[command(flatten)]
+    pub sync: SyncOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub arxiv: ArxivOptions,
+    /// Print the outcome as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub source: IngestSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestSource {
+    /// Harvest OAI-PMH `ListRecords`, resumably; without --from, continue from the last run.
+    ArxivOai {
+        /// OAI-PMH set: `cs`, `math`, `physics:hep-th`… (all of arXiv when absent).
+        #[arg(long)]
+        set: Option<String>,
+        /// First datestamp (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        from: Option<Date>,
+        /// Last datestamp (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        until: Option<Date>,
+        #[arg(long, value_enum, default_value = "arXiv")]
+        metadata_prefix: MetadataPrefix,
+        /// Stop after this many pages (the next run resumes).
+        #[arg(long)]
+        max_pages: Option<u64>,
+    },
+    /// Fetch papers by arXiv id through the arXiv API.
+    ArxivIds {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Store today's announcements (new, cross-lists, replacements) of these categories.
+    ArxivRss {
+        #[arg(required = true, value_delimiter = ',')]
+        categories: Vec<String>,
+    },
+    /// Run the server's daily sync once: OAI-PMH increments, then the daily lists.
+    ArxivSync {
+        #[command(flatten)]
+        sync: SyncOptions,
+    },
+}
+
+fn parse_date(raw: &str) -> Result<Date, String> {
+    Date::parse_iso(raw).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -201,7 +201,7 @@ impl Fetcher {
                             other => other,
                         });
                     }
-                    tracing::warn!(%error, attempt, "fetch failed; retrying");
+                    tracing::debug!(%error, attempt, "fetch failed; retrying");
                     retry_after
                         .map(|d| d.min(self.config.max_retry_after))
                         .unwrap_or(backoff)

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod fetch;
 pub mod import;
 pub mod index;
+pub mod ingest;
 pub mod progress;
 pub mod query;
 pub mod services;

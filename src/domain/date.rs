@@ -82,10 +82,56 @@ impl Date {
         Date::new(year, (n / 100 % 100) as u8, (n % 100) as u8)
     }
 
+    /// Days since 1970-01-01 (negative before it).
+    pub fn days_since_epoch(&self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The inverse of `days_since_epoch`; `None` outside years 0..=65535.
+    pub fn from_days_since_epoch(days: i64) -> Option<Self> {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date::new(u16::try_from(year).ok()?, month, day)
+    }
+
+    /// This many days later (earlier when negative).
+    pub fn add_days(&self, days: i64) -> Self {
+        Date::from_days_since_epoch(self.days_since_epoch() + days).unwrap_or(*self)
+    }
+
+    /// Today in UTC.
+    pub fn today() -> Self {
+        Date::parse_iso(&utc_timestamp()).expect("a timestamp starts with its date")
+    }
+
     /// `YYYYMMDD` as a number: sortable, and what the index keeps as a fast field.
     pub fn as_number(&self) -> u64 {
         u64::from(self.year) * 10_000 + u64::from(self.month) * 100 + u64::from(self.day)
     }
+}
+
+/// Now in UTC as `2026-11-28T18:04:05Z`.
+pub fn utc_timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = Date::from_days_since_epoch((secs / 86_400) as i64).expect("the clock is after 1970");
+    let t = secs % 86_400;
+    format!("{day}T{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
 }
 
 impl fmt::Display for Date {
@@ -110,6 +156,21 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_arithmetic_round_trips() {
+        let d = Date::new(2024, 2, 28).unwrap();
+        assert_eq!(d.add_days(1).to_string(), "2024-02-29");
+        assert_eq!(d.add_days(2).to_string(), "2024-03-01");
+        assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
+        assert_eq!(Date::new(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+        for n in [-1_000, 0, 59, 10_957, 20_000, 30_000] {
+            assert_eq!(
+                Date::from_days_since_epoch(n).unwrap().days_since_epoch(),
+                n
+            );
+        }
+    }
 
     #[test]
     fn iso_round_trips_and_validates() {

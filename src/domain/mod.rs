@@ -1,10 +1,12 @@
 //! The paper record shared by every source, store and index, with its text normalisation.
 
+mod announcement;
 mod arxiv_id;
 mod date;
 
+pub use announcement::{AnnounceKind, Announcement};
 pub use arxiv_id::{ArxivId, IdError};
-pub use date::{Date, DateError};
+pub use date::{Date, DateError, utc_timestamp};
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 
 pub mod input;
 mod jsonl;
-mod snapshot;
+pub(crate) mod snapshot;
 
 use crate::domain::Paper;
 use crate::index::{CommitPolicy, Syncer};
@@ -127,7 +127,7 @@ pub async fn run(
 }
 
 /// Indexes what the import has written, as it goes.
-async fn follow(syncer: Syncer, written: Arc<Notify>) {
+pub(crate) async fn follow(syncer: Syncer, written: Arc<Notify>) {
     loop {
         written.notified().await;
         if let Err(e) = syncer.catch_up(CommitPolicy::WhenDue, None).await {

@@ -71,7 +71,7 @@ pub fn parse(line: &str) -> Result<Paper, String> {
 }
 
 /// `["Vaswani", "Ashish", ""]` (family, given, suffix) → `Ashish Vaswani`.
-fn join_name(parts: &[String]) -> String {
+pub(crate) fn join_name(parts: &[String]) -> String {
     let get = |i: usize| parts.get(i).map_or("", |s| s.trim());
     [get(1), get(0), get(2)]
         .into_iter()
@@ -81,7 +81,7 @@ fn join_name(parts: &[String]) -> String {
 }
 
 /// The free-text author list: `A, B and C`.
-fn split_authors(raw: &str) -> Vec<String> {
+pub(crate) fn split_authors(raw: &str) -> Vec<String> {
     raw.split(',')
         .flat_map(|part| part.split(" and "))
         .map(str::to_string)

@@ -6,7 +6,7 @@ mod row;
 mod sql;
 mod sqlite;
 
-use crate::domain::Paper;
+use crate::domain::{Announcement, Date, Paper};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -48,6 +48,32 @@ pub struct Change {
     pub paper: Paper,
 }
 
+/// Resumable state of a long-running ingest (an OAI-PMH harvest, the scheduler), saved
+/// under a name in the same transaction as the records it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub name: String,
+    /// JSON, owned by whoever writes it.
+    pub state: String,
+}
+
+/// What a write batch carries besides papers; all of it commits together.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extras<'a> {
+    pub announcements: &'a [Announcement],
+    pub checkpoint: Option<&'a Checkpoint>,
+}
+
+/// One day of announcements for some categories, with the nearest days around it.
+#[derive(Debug, Clone, Default)]
+pub struct AnnouncedDay {
+    /// `None` when these categories have no announcements at all.
+    pub day: Option<Date>,
+    pub entries: Vec<Announcement>,
+    pub prev: Option<Date>,
+    pub next: Option<Date>,
+}
+
 /// Everything the service keeps durably. Both backends behave the same; the shared
 /// integration tests hold them to it.
 #[async_trait]
@@ -60,7 +86,23 @@ pub trait Store: Send + Sync {
     /// kept as stored. Every written paper gets a new, strictly increasing `seq`. Papers
     /// must come through `Paper::normalise` (every parser does): PostgreSQL refuses NUL
     /// characters in text.
-    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome>;
+    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome> {
+        self.write_batch(papers, Extras::default()).await
+    }
+
+    /// `upsert_batch` plus announcements (kept once per category, day and paper; a later
+    /// kind replaces an earlier one) and a checkpoint, all in the one transaction.
+    async fn write_batch(&self, papers: &[Paper], extras: Extras<'_>) -> StoreResult<BatchOutcome>;
+
+    /// The state last saved under this checkpoint name.
+    async fn checkpoint(&self, name: &str) -> StoreResult<Option<String>>;
+
+    /// The announcements of `day` (or of the latest day that has any) in these categories.
+    async fn announcements(
+        &self,
+        categories: &[String],
+        day: Option<Date>,
+    ) -> StoreResult<AnnouncedDay>;
 
     /// Papers written after `after_seq`, in sequence order, at most `limit`.
     async fn changes_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<Change>>;

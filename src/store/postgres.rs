@@ -61,6 +61,7 @@ impl Columns {
 
 impl Backend for Postgres {
     const BACKEND: &'static str = "postgres";
+    const JSON_STRINGS: &'static str = "SELECT jsonb_array_elements_text($1::jsonb)";
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";

@@ -3,8 +3,8 @@
 
 use super::batch::{self, BatchOutcome};
 use super::row::{COLUMNS, NewRow, PaperRow};
-use super::{Change, Store, StoreResult};
-use crate::domain::Paper;
+use super::{AnnouncedDay, Change, Extras, Store, StoreError, StoreResult};
+use crate::domain::{AnnounceKind, Announcement, Date, Paper};
 use async_trait::async_trait;
 use sqlx::{
     AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool,
@@ -19,6 +19,8 @@ pub(super) trait Backend: Database {
     const BACKEND: &'static str;
     /// Selects `COLUMNS` of the papers whose id is in the JSON array of ids bound as `$1`.
     const PAPERS_IN_JSON_IDS: &'static str;
+    /// A subquery yielding the strings of the JSON array bound as `$1`.
+    const JSON_STRINGS: &'static str;
 
     /// Inserts or replaces these rows inside the caller's transaction.
     fn write_rows(
@@ -48,7 +50,7 @@ where
     }
 
     #[tracing::instrument(skip_all, fields(papers = papers.len()))]
-    async fn upsert_batch(&self, papers: &[Paper]) -> StoreResult<BatchOutcome> {
+    async fn write_batch(&self, papers: &[Paper], extras: Extras<'_>) -> StoreResult<BatchOutcome> {
         let mut tx = self.pool.begin().await?;
         // Locking the sequence row first serialises write batches: they commit in
         // sequence order, so a reader never sees change N+1 before change N.
@@ -75,8 +77,102 @@ where
                 .execute(&mut *tx)
                 .await?;
         }
+        for a in extras.announcements {
+            sqlx::query::<DB>(
+                "INSERT INTO announcements (paper_id, category, day, kind) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (category, day, paper_id) DO UPDATE SET kind = excluded.kind",
+            )
+            .bind(a.paper_id.clone())
+            .bind(a.category.clone())
+            .bind(a.day.to_string())
+            .bind(a.kind.as_str().to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(c) = extras.checkpoint {
+            sqlx::query::<DB>(
+                "INSERT INTO checkpoints (name, state, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET state = excluded.state, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(c.name.clone())
+            .bind(c.state.clone())
+            .bind(crate::domain::utc_timestamp())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn checkpoint(&self, name: &str) -> StoreResult<Option<String>> {
+        let sql = "SELECT state FROM checkpoints WHERE name = $1";
+        Ok(sqlx::query_scalar::<DB, String>(sql)
+            .bind(name.to_string())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn announcements(
+        &self,
+        categories: &[String],
+        day: Option<Date>,
+    ) -> StoreResult<AnnouncedDay> {
+        let cats = serde_json::to_string(categories).expect("strings always serialise");
+        let in_cats = format!("category IN ({})", DB::JSON_STRINGS);
+        // The nearest day with announcements on one side of `day` (or the latest of all).
+        let edge = |aggregate: &'static str, op: &'static str, day: Option<Date>| {
+            let cats = cats.clone();
+            let sql = format!(
+                "SELECT {aggregate}(day) FROM announcements WHERE {in_cats} AND day {op} $2"
+            );
+            let pool = &self.pool;
+            async move {
+                let found = sqlx::query_scalar::<DB, Option<String>>(AssertSqlSafe(sql))
+                    .bind(cats)
+                    .bind(day.map(|d| d.to_string()).unwrap_or_default())
+                    .fetch_one(pool)
+                    .await?;
+                found.map(|d| stored_date(&d)).transpose()
+            }
+        };
+        let day = match day {
+            Some(d) => d,
+            None => match edge("MAX", ">=", None).await? {
+                Some(d) => d,
+                None => return Ok(AnnouncedDay::default()),
+            },
+        };
+        let sql = format!(
+            "SELECT paper_id, category, kind FROM announcements WHERE {in_cats} AND day = $2 \
+             ORDER BY paper_id DESC"
+        );
+        let rows = sqlx::query_as::<DB, (String, String, String)>(AssertSqlSafe(sql))
+            .bind(cats.clone())
+            .bind(day.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        let entries = rows
+            .into_iter()
+            .map(|(paper_id, category, kind)| {
+                let kind = AnnounceKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                    id: paper_id.clone(),
+                    reason: format!("unknown announcement kind {kind:?}"),
+                })?;
+                Ok(Announcement {
+                    paper_id,
+                    category,
+                    day,
+                    kind,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(AnnouncedDay {
+            day: Some(day),
+            entries,
+            prev: edge("MAX", "<", Some(day)).await?,
+            next: edge("MIN", ">", Some(day)).await?,
+        })
     }
 
     async fn changes_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<Change>> {
@@ -128,6 +224,13 @@ where
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn stored_date(raw: &str) -> StoreResult<Date> {
+    Date::parse_iso(raw).map_err(|e| StoreError::Corrupt {
+        id: raw.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The stored papers with these ids, in the order of `ids`.

@@ -20,6 +20,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 
 impl Backend for Sqlite {
     const BACKEND: &'static str = "sqlite";
+    const JSON_STRINGS: &'static str = "SELECT value FROM json_each($1)";
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT value FROM json_each($1))";

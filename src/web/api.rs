@@ -4,6 +4,7 @@ use super::params::SearchParams;
 use super::{AppError, AppState, search};
 use crate::domain::{ArxivId, Paper};
 use crate::index::{FacetCount, Facets};
+use crate::ingest::daily::SyncStatus;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -181,11 +182,31 @@ pub async fn categories(State(state): State<AppState>) -> Result<Json<Categories
     }))
 }
 
+/// The arXiv sync: whether the server runs it, and how the last run went.
+#[derive(Serialize, ToSchema)]
+pub struct Sync {
+    /// The last run (by the server's scheduler or `papers ingest arxiv-sync`), if any.
+    last: Option<SyncStatus>,
+}
+
+/// The last arXiv sync's outcome and the next scheduled run.
+#[utoipa::path(
+    get,
+    path = "/api/sync",
+    responses((status = 200, description = "Sync status", body = Sync))
+)]
+pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError> {
+    let last = SyncStatus::load(state.store.as_ref())
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Json(Sync { last }))
+}
+
 /// The OpenAPI 3.1 description of this API, generated from the handlers above.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "papers", description = "Search arXiv and venue papers"),
-    paths(search, paper, categories)
+    paths(search, paper, categories, sync)
 )]
 pub struct ApiDoc;
 

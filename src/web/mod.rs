@@ -4,12 +4,14 @@ mod api;
 mod error;
 mod feeds;
 pub mod links;
+mod on_demand;
 mod pages;
 pub mod params;
 pub mod search;
 mod views;
 
 use crate::index::{Ranking, SearchIndex};
+use crate::ingest::Arxiv;
 use crate::store::Store;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub ranking: Ranking,
     /// Permits for searches in flight; none left means 429.
     pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// Fetches papers that are not stored yet when their page is asked for.
+    pub on_demand: Option<Arc<on_demand::OnDemand>>,
 }
 
 impl AppState {
@@ -52,7 +56,14 @@ impl AppState {
             index,
             ranking: Ranking::default(),
             search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
+            on_demand: None,
         }
+    }
+
+    /// Fetch unknown arXiv papers on demand through this client.
+    pub fn with_arxiv(mut self, arxiv: Arc<Arxiv>) -> Self {
+        self.on_demand = Some(Arc::new(on_demand::OnDemand::new(arxiv)));
+        self
     }
 }
 
@@ -71,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/papers/{*id}", get(api::paper))
         .route("/api/categories", get(api::categories))
+        .route("/api/sync", get(api::sync))
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))

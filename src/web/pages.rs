@@ -169,9 +169,18 @@ struct ListingPage {
     label: String,
     path: String,
     day: Option<Date>,
-    papers: Vec<PaperView>,
+    /// How the day's papers were chosen, for the page to say.
+    basis: &'static str,
+    count: usize,
+    sections: Vec<ListingSection>,
     prev: Option<Date>,
     next: Option<Date>,
+}
+
+/// New submissions, cross-lists or replacements (or, by submission date, all in one).
+struct ListingSection {
+    title: &'static str,
+    papers: Vec<PaperView>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,7 +196,7 @@ pub async fn arxiv(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if let Ok(id) = ArxivId::parse(&path) {
-        return Ok(paper_page(&state, id.as_str()).await?.into_response());
+        return Ok(arxiv_paper_page(&state, &id).await?.into_response());
     }
     if let Some(cats) = path.strip_suffix("/feed") {
         let set = parse_category_set(cats).ok_or(AppError::NotFound)?;
@@ -201,16 +210,82 @@ pub async fn arxiv(
         ),
         None => None,
     };
+    let announced = state.store.announcements(&set.include, day).await?;
+    if !announced.entries.is_empty() {
+        return Ok(render(&announced_page(&state, &set, path, announced).await?)?.into_response());
+    }
+    // Days before the daily lists were kept: papers by first submission date.
     let (listing, papers) = listing_papers(&state, &set, day).await?;
     Ok(render(&ListingPage {
         label: describe(&set),
         path,
         day: listing.day,
-        papers: papers.iter().map(PaperView::new).collect(),
+        basis: "by first submission date",
+        count: papers.len(),
+        sections: vec![ListingSection {
+            title: "",
+            papers: papers.iter().map(PaperView::new).collect(),
+        }],
         prev: listing.prev,
         next: listing.next,
     })?
     .into_response())
+}
+
+/// The day as arXiv announced it: new submissions, cross-lists, replacements.
+async fn announced_page(
+    state: &AppState,
+    set: &CategorySet,
+    path: String,
+    announced: crate::store::AnnouncedDay,
+) -> Result<ListingPage, AppError> {
+    use crate::domain::AnnounceKind;
+    use std::collections::HashMap;
+    // A paper announced in several of the categories counts once, as its strongest kind.
+    let mut kinds: HashMap<String, AnnounceKind> = HashMap::new();
+    for e in &announced.entries {
+        let kind = kinds.entry(e.paper_id.clone()).or_insert(e.kind);
+        *kind = (*kind).min(e.kind);
+    }
+    let mut ids: Vec<String> = kinds.keys().cloned().collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let papers = state.store.papers_by_id(&ids).await?;
+    let mut sections = [
+        ("New submissions", Vec::new()),
+        ("Cross-lists", Vec::new()),
+        ("Replacements", Vec::new()),
+    ];
+    let mut count = 0;
+    for paper in &papers {
+        if paper
+            .categories
+            .iter()
+            .any(|c| set.exclude.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        {
+            continue;
+        }
+        let slot = match kinds[&paper.id] {
+            AnnounceKind::New => 0,
+            AnnounceKind::Cross => 1,
+            AnnounceKind::Replace | AnnounceKind::ReplaceCross => 2,
+        };
+        sections[slot].1.push(PaperView::new(paper));
+        count += 1;
+    }
+    Ok(ListingPage {
+        label: describe(set),
+        path,
+        day: announced.day,
+        basis: "as announced on arXiv",
+        count,
+        sections: sections
+            .into_iter()
+            .filter(|(_, papers)| !papers.is_empty())
+            .map(|(title, papers)| ListingSection { title, papers })
+            .collect(),
+        prev: announced.prev,
+        next: announced.next,
+    })
 }
 
 /// The day's listing and its papers, as stored.
@@ -253,8 +328,26 @@ async fn paper_page(state: &AppState, id: &str) -> Result<Html<String>, PageErro
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
+    render_paper(&paper)
+}
+
+/// An arXiv paper, fetched from arXiv first when it is not stored and the server may.
+async fn arxiv_paper_page(state: &AppState, id: &ArxivId) -> Result<Html<String>, PageError> {
+    let stored = state.store.papers_by_id(&[id.to_string()]).await?.pop();
+    let paper = match (stored, &state.on_demand) {
+        (Some(p), _) => p,
+        (None, Some(on_demand)) => on_demand
+            .fetch(state.store.as_ref(), id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+        (None, None) => return Err(AppError::NotFound.into()),
+    };
+    render_paper(&paper)
+}
+
+fn render_paper(paper: &crate::domain::Paper) -> Result<Html<String>, PageError> {
     render(&PaperPage {
-        bibtex: bibtex(&paper),
-        paper: PaperView::new(&paper),
+        bibtex: bibtex(paper),
+        paper: PaperView::new(paper),
     })
 }

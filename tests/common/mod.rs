@@ -26,6 +26,7 @@ impl TestDb {
         cmd.env("PAPERS_DATABASE_URL", &self.url)
             .env("PAPERS_DATA_DIR", self.data_dir())
             .env("RUST_LOG", "papers=info")
+            .env("PAPERS_ARXIV_SYNC", "false")
             .env_remove("PAPERS_BIND");
         cmd
     }
