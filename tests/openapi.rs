@@ -29,7 +29,7 @@ async fn real_responses_validate_against_the_openapi_document() {
     let mut papers: Vec<_> = (0..25).map(paper).collect();
     papers[3].doi = Some("10.1000/x".into());
     papers[4].published = None;
-    let (addr, _services) = common::serve(&db, &papers).await;
+    let (addr, services) = common::serve(&db, &papers).await;
 
     let (status, doc) = get(addr, "/api/openapi.json").await;
     assert_eq!(status, 200);
@@ -38,7 +38,12 @@ async fn real_responses_validate_against_the_openapi_document() {
         "{}",
         doc["openapi"]
     );
-    for path in ["/api/search", "/api/papers/{id}", "/api/categories"] {
+    for path in [
+        "/api/search",
+        "/api/papers/{id}",
+        "/api/categories",
+        "/api/sync",
+    ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
     }
     let params: Vec<&str> = doc["paths"]["/api/search"]["get"]["parameters"]
@@ -75,6 +80,29 @@ async fn real_responses_validate_against_the_openapi_document() {
         assert_eq!(status, want, "{target}: {body}");
         assert_valid(&doc, schema, &body);
     }
+    // The sync status, before any run and after one.
+    let (_, body) = get(addr, "/api/sync").await;
+    assert!(body["last"].is_null(), "{body}");
+    assert_valid(&doc, "Sync", &body);
+    let ran = papers::ingest::daily::SyncStatus {
+        started: Some("2026-11-28T06:00:00Z".into()),
+        finished: Some("2026-11-28T06:01:10Z".into()),
+        records: 812,
+        announced: vec![papers::ingest::daily::Announced {
+            category: "cs.CL".into(),
+            day: papers::domain::Date::new(2026, 11, 27),
+            papers: 301,
+            fetched: 4,
+        }],
+        errors: vec!["RSS cs.CV: timed out".into()],
+        next_run: Some("2026-11-28T07:01:10Z".into()),
+        ..Default::default()
+    };
+    ran.save(services.store.as_ref()).await.unwrap();
+    let (_, body) = get(addr, "/api/sync").await;
+    assert_eq!(body["last"]["records"], 812);
+    assert_valid(&doc, "Sync", &body);
+
     // The validator does reject what breaks the document.
     let (_, mut body) = get(addr, "/api/search?q=graph").await;
     body["hits"][0]["score"] = Value::String("high".into());

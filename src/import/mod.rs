@@ -4,6 +4,9 @@ pub mod input;
 mod jsonl;
 pub(crate) mod snapshot;
 
+/// Parses one line of the arXiv metadata snapshot (for benchmarks and tools).
+pub use snapshot::parse as parse_snapshot_line;
+
 use crate::domain::Paper;
 use crate::index::{CommitPolicy, Syncer};
 use crate::progress::Progress;

@@ -40,6 +40,12 @@ pub struct SyncStatus {
 }
 
 impl SyncStatus {
+    fn finish(mut self) -> Self {
+        self.ok = self.errors.is_empty();
+        self.finished = Some(crate::domain::utc_timestamp());
+        self
+    }
+
     /// The status kept in the database, if a sync ever ran.
     pub async fn load(store: &dyn Store) -> Result<Option<SyncStatus>, IngestError> {
         Ok(store
@@ -78,7 +84,17 @@ pub async fn sync(
     for set in sets {
         match harvest_set(arxiv, store, &set, backfill_days).await {
             Ok(records) => status.records += records,
-            Err(e) => status.errors.push(format!("OAI-PMH set {set}: {e}")),
+            Err(e) => {
+                let unreachable = e.is_unreachable();
+                status.errors.push(format!("OAI-PMH set {set}: {e}"));
+                if unreachable {
+                    // No network: the other steps would only wait out their retries.
+                    status
+                        .errors
+                        .push("arXiv unreachable: the remaining steps were skipped".into());
+                    return status.finish();
+                }
+            }
         }
     }
     for category in categories {
@@ -87,9 +103,7 @@ pub async fn sync(
             Err(e) => status.errors.push(format!("RSS {category}: {e}")),
         }
     }
-    status.ok = status.errors.is_empty();
-    status.finished = Some(crate::domain::utc_timestamp());
-    status
+    status.finish()
 }
 
 /// Harvests one set incrementally; a set never harvested starts `backfill_days` back.

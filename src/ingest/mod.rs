@@ -73,6 +73,14 @@ pub enum IngestError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl IngestError {
+    /// The request never reached arXiv (no route, no DNS, refused, timed out).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, IngestError::Fetch(FetchError::Transport { reason, .. })
+            if reason.starts_with("could not connect") || reason.starts_with("timed out"))
+    }
+}
+
 /// One client for every arXiv endpoint; all its requests share one polite limiter.
 pub struct Arxiv {
     fetcher: Fetcher,
