@@ -57,6 +57,12 @@ impl IndexWriter {
         Ok(())
     }
 
+    /// Removes the paper's document, if any (a venue record linked to its arXiv version).
+    pub fn delete(&self, id: &str) {
+        self.inner
+            .delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
     /// Drops every document (used when the index follows a different database).
     pub fn clear(&self) -> IndexResult<()> {
         self.inner.delete_all_documents()?;

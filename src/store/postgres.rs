@@ -64,6 +64,7 @@ impl Backend for Postgres {
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
+    const JSON_IDS: &'static str = "SELECT jsonb_array_elements_text($1::jsonb)";
 
     async fn write_rows(conn: &mut PgConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         let mut cols = Columns::default();

@@ -23,6 +23,7 @@ impl Backend for Sqlite {
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT value FROM json_each($1))";
+    const JSON_IDS: &'static str = "SELECT value FROM json_each($1)";
 
     async fn write_rows(conn: &mut SqliteConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         for row in rows {
