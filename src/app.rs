@@ -1,10 +1,9 @@
 //! `papers serve`: the web server, the index follower and graceful shutdown.
 
-use crate::config::Global;
+use crate::config::{Global, ServeArgs};
 use crate::index::CommitPolicy;
 use crate::services::Services;
 use crate::web::{self, AppState};
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -12,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
+    let bind = args.bind;
     let services = Services::open(global).await?;
     services.catch_up().await?;
     let papers = services.store.count().await?;
@@ -37,12 +37,27 @@ pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    let state = AppState::new(services.store.clone(), services.index.clone());
+    let worker = crate::venues::worker::Worker {
+        store: services.store.clone(),
+        index: services.index.clone(),
+        config: args.sources.venue_config(),
+    };
+    let jobs = tokio::spawn(worker.run(shutdown.clone()));
+    if args
+        .admin_token
+        .as_deref()
+        .is_none_or(|t| t.trim().is_empty())
+    {
+        tracing::info!("admin disabled: set PAPERS_ADMIN_TOKEN to enable /admin");
+    }
+    let state = AppState::new(services.store.clone(), services.index.clone())
+        .with_admin_token(args.admin_token.clone());
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;
     shutdown.cancel();
     let _ = follower.await;
+    let _ = jobs.await;
     services.close().await?;
     tracing::info!("stopped");
     Ok(served?)

@@ -67,14 +67,17 @@ impl std::fmt::Display for Outcome {
 /// Imports `req` (validated) from `from` (a fresh `Outcome` or one resumed from a job),
 /// calling `report` after every page; `report` returning `false` stops the import (the job
 /// was cancelled). Each page is one transaction, so a failure loses nothing stored before.
-pub async fn run(
+pub async fn run<R>(
     store: &dyn Store,
     index: &SearchIndex,
     config: &VenueConfig,
     req: &ImportRequest,
     from: Outcome,
-    mut report: impl AsyncFnMut(&Outcome) -> anyhow::Result<bool>,
-) -> anyhow::Result<Outcome> {
+    mut report: impl FnMut(Outcome) -> R,
+) -> anyhow::Result<Outcome>
+where
+    R: std::future::Future<Output = anyhow::Result<bool>>,
+{
     let mut outcome = from;
     let fetcher = Fetcher::new(config.fetch.clone(), Some(Limiter::new(config.interval)));
     let saved = match &req.from_file {
@@ -99,7 +102,7 @@ pub async fn run(
         };
         store_page(store, index, req, &page.records, &mut outcome).await?;
         outcome.checkpoint = page.next;
-        let go_on = report(&outcome).await?;
+        let go_on = report(outcome.clone()).await?;
         if !go_on {
             outcome.cancelled = true;
             return Ok(outcome);

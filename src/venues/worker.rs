@@ -106,9 +106,12 @@ impl Worker {
             &self.config,
             &req,
             from,
-            async |outcome: &Outcome| {
-                let status = store.job_progress(id, &outcome.progress()).await?;
-                Ok(status == JobStatus::Running)
+            |outcome: Outcome| {
+                let store = store.clone();
+                async move {
+                    let status = store.job_progress(id, &outcome.progress()).await?;
+                    Ok(status == JobStatus::Running)
+                }
             },
         )
         .await

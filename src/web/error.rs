@@ -14,16 +14,22 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many searches at once; retry in a moment")]
     TooBusy,
+    #[error("a valid admin token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl AppError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

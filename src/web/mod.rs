@@ -1,5 +1,6 @@
 //! HTTP routes: HTML pages, the JSON API, feeds, health checks and static files.
 
+mod admin;
 mod api;
 mod error;
 mod feeds;
@@ -7,6 +8,7 @@ pub mod links;
 mod pages;
 pub mod params;
 pub mod search;
+mod venues;
 mod views;
 
 use crate::index::{Ranking, SearchIndex};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub ranking: Ranking,
     /// Permits for searches in flight; none left means 429.
     pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// The admin secret; `None` disables `/admin` and `/api/admin/…`.
+    pub admin: Option<Arc<admin::Admin>>,
 }
 
 impl AppState {
@@ -52,7 +56,14 @@ impl AppState {
             index,
             ranking: Ranking::default(),
             search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
+            admin: None,
         }
+    }
+
+    /// Enables the admin pages with this token (`None` or blank leaves them disabled).
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin = admin::Admin::new(token).map(Arc::new);
+        self
     }
 }
 
@@ -74,6 +85,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
+        .merge(admin::router())
+        .merge(venues::router())
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)

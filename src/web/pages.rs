@@ -161,6 +161,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
 struct PaperPage {
     paper: PaperView,
     bibtex: String,
+    versions: Vec<super::venues::VersionLink>,
 }
 
 #[derive(Template)]
@@ -254,6 +255,7 @@ async fn paper_page(state: &AppState, id: &str) -> Result<Html<String>, PageErro
         .pop()
         .ok_or(AppError::NotFound)?;
     render(&PaperPage {
+        versions: super::venues::versions(state, &paper).await?,
         bibtex: bibtex(&paper),
         paper: PaperView::new(&paper),
     })
