@@ -120,12 +120,16 @@ impl Default for VenueConfig {
 pub struct Record {
     pub paper: Paper,
     pub arxiv: Option<ArxivId>,
+    /// Accepted at the main conference: by its track, or by where the source lists it.
+    pub accepted: bool,
 }
 
 /// One page of a source: its records (accepted or not), and where the next page starts.
 #[derive(Debug)]
 pub struct Page {
     pub records: Vec<Record>,
+    /// Entries of the page that could not be read (logged, counted as skipped).
+    pub unreadable: u64,
     /// `None` after the last page.
     pub next: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! API v1 (`content.X`, decisions as reply notes), live with offset/limit paging or from a
 //! saved JSON dump.
 
-use super::{Page, Record, VenueConfig, arxiv_in_url, track_from};
+use super::{Page, Record, VenueConfig, arxiv_in_url, is_accepted, track_from};
 use crate::domain::{Date, Paper, Venue};
 use crate::fetch::Fetcher;
 use serde_json::Value;
@@ -60,6 +60,7 @@ pub async fn fetch_page(
     let Some((key, value)) = all.get(part) else {
         return Ok(Page {
             records: Vec::new(),
+            unreadable: 0,
             next: None,
         });
     };
@@ -89,10 +90,7 @@ pub async fn fetch_page(
         .get("notes")
         .and_then(Value::as_array)
         .ok_or_else(|| anyhow::anyhow!("{url}: the answer has no notes list"))?;
-    let records = notes
-        .iter()
-        .filter_map(|n| log_skip(parse_note(n, venue, year)))
-        .collect();
+    let (records, unreadable) = parse_notes(notes, venue, year);
     // A short page is the last of its part (OpenReview does not always send `count`).
     let next = if notes.len() == PAGE {
         Some(format!("{part}:{}", offset + PAGE))
@@ -101,11 +99,16 @@ pub async fn fetch_page(
     } else {
         None
     };
-    Ok(Page { records, next })
+    Ok(Page {
+        records,
+        unreadable,
+        next,
+    })
 }
 
-/// Every note of a saved dump: `{"notes": [...]}` or a bare list, either API version.
-pub fn parse_dump(text: &str, venue: &str, year: u16) -> anyhow::Result<Vec<Record>> {
+/// Every note of a saved dump (`{"notes": [...]}` or a bare list, either API version), and
+/// how many could not be read.
+pub fn parse_dump(text: &str, venue: &str, year: u16) -> anyhow::Result<(Vec<Record>, u64)> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("not an OpenReview JSON dump ({e})"))?;
     let notes = match &value {
@@ -116,16 +119,23 @@ pub fn parse_dump(text: &str, venue: &str, year: u16) -> anyhow::Result<Vec<Reco
             .ok_or_else(|| anyhow::anyhow!("the dump has no \"notes\" list"))?,
         _ => anyhow::bail!("an OpenReview dump is a list of notes or {{\"notes\": [...]}}"),
     };
-    Ok(notes
-        .iter()
-        .filter_map(|n| log_skip(parse_note(n, venue, year)))
-        .collect())
+    Ok(parse_notes(notes, venue, year))
 }
 
-fn log_skip(parsed: Result<Record, String>) -> Option<Record> {
-    parsed
-        .map_err(|reason| tracing::warn!(%reason, "OpenReview note skipped"))
-        .ok()
+/// The notes that parse, and how many did not (each logged).
+fn parse_notes(notes: &[Value], venue: &str, year: u16) -> (Vec<Record>, u64) {
+    let mut records = Vec::with_capacity(notes.len());
+    let mut unreadable = 0;
+    for note in notes {
+        match parse_note(note, venue, year) {
+            Ok(r) => records.push(r),
+            Err(reason) => {
+                unreadable += 1;
+                tracing::warn!(%reason, "OpenReview note skipped");
+            }
+        }
+    }
+    (records, unreadable)
 }
 
 /// One note of either API version (v2 wraps every content field as `{"value": …}`).
@@ -166,6 +176,13 @@ pub fn parse_note(note: &Value, venue: &str, year: u16) -> Result<Record, String
         Some(v) => track_from(v),
         None => decision(note).as_deref().and_then(track_from),
     };
+    // API v2 lists accepted papers under the conference's own venue id.
+    let listed_accepted =
+        field("venueid").and_then(Value::as_str) == Some(&format!("{venue}.cc/{year}/Conference"));
+    let accepted = match track.as_deref() {
+        Some(t) => is_accepted(Some(t)),
+        None => listed_accepted,
+    };
     let arxiv = ["pdf", "html", "arxiv"]
         .iter()
         .find_map(|name| arxiv_in_url(&text(name)));
@@ -187,7 +204,11 @@ pub fn parse_note(note: &Value, venue: &str, year: u16) -> Result<Record, String
         ..Paper::default()
     };
     paper.normalise();
-    Ok(Record { paper, arxiv })
+    Ok(Record {
+        paper,
+        arxiv,
+        accepted,
+    })
 }
 
 /// The decision of an API v1 submission: a direct reply (`details.directReplies`) or a

@@ -118,7 +118,12 @@ fn record(
         ..Paper::default()
     };
     paper.normalise();
-    Record { paper, arxiv }
+    // Proceedings hold accepted papers only.
+    Record {
+        paper,
+        arxiv,
+        accepted: true,
+    }
 }
 
 /// Every paper of a volume folder (`_posts/*.md`, or `*.md` in the folder itself), in name
@@ -253,16 +258,21 @@ pub async fn fetch_page(
     let start: usize = checkpoint.and_then(|c| c.parse().ok()).unwrap_or(0);
     let end = (start + PAGE).min(ids.len());
     let mut records = Vec::new();
+    let mut unreadable = 0;
     for id in ids.get(start..end).unwrap_or_default() {
         let url = format!("{base}/v{volume}/{id}.html");
         let page = get_text(fetcher, &url).await?;
         match parse_paper_page(&page, id, volume, year) {
             Ok(r) => records.push(r),
-            Err(reason) => tracing::warn!(%url, %reason, "PMLR paper skipped"),
+            Err(reason) => {
+                unreadable += 1;
+                tracing::warn!(%url, %reason, "PMLR paper skipped");
+            }
         }
     }
     Ok(Page {
         records,
+        unreadable,
         next: (end < ids.len()).then(|| end.to_string()),
     })
 }

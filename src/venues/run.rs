@@ -1,9 +1,7 @@
 //! Running one venue import: page by page from the source into the store, linking each page
 //! to arXiv, reporting progress and stopping when asked.
 
-use super::{
-    ImportRequest, Page, Record, Source, VenueConfig, is_accepted, link, openreview, pmlr,
-};
+use super::{ImportRequest, Page, Record, Source, VenueConfig, link, openreview, pmlr};
 use crate::fetch::{Fetcher, Limiter};
 use crate::index::SearchIndex;
 use crate::store::{JobProgress, Store};
@@ -89,17 +87,17 @@ where
         let page = match &saved {
             Some((records, skipped)) => {
                 let start: usize = checkpoint.and_then(|c| c.parse().ok()).unwrap_or(0);
-                if start == 0 {
-                    outcome.skipped += *skipped as i64;
-                }
                 let end = (start + FILE_PAGE).min(records.len());
                 Page {
                     records: records.get(start..end).unwrap_or_default().to_vec(),
+                    unreadable: if start == 0 { *skipped } else { 0 },
                     next: (end < records.len()).then(|| end.to_string()),
                 }
             }
             None => fetch_page(&fetcher, config, req, checkpoint).await?,
         };
+        outcome.fetched += page.unreadable as i64;
+        outcome.skipped += page.unreadable as i64;
         store_page(store, index, req, &page.records, &mut outcome).await?;
         outcome.checkpoint = page.next;
         let go_on = report(outcome.clone()).await?;
@@ -139,9 +137,8 @@ fn read_file(path: &std::path::Path, req: &ImportRequest) -> anyhow::Result<(Vec
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let records = openreview::parse_dump(&text, &req.venue, req.year)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok((records, 0))
+    openreview::parse_dump(&text, &req.venue, req.year)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Stores a page's wanted records in one transaction and links them to arXiv.
@@ -153,13 +150,9 @@ async fn store_page(
     outcome: &mut Outcome,
 ) -> anyhow::Result<()> {
     outcome.fetched += records.len() as i64;
-    // Proceedings (PMLR) hold accepted papers only, without tracks.
     let wanted: Vec<Record> = records
         .iter()
-        .filter(|r| {
-            let track = r.paper.venue.as_ref().and_then(|v| v.track.as_deref());
-            req.include_rejected || r.paper.id.starts_with("pmlr:") || is_accepted(track)
-        })
+        .filter(|r| req.include_rejected || r.accepted)
         .cloned()
         .collect();
     outcome.skipped += (records.len() - wanted.len()) as i64;
