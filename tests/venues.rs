@@ -143,6 +143,20 @@ async fn editions_import_with_their_tracks_and_skip_what_was_not_accepted() {
         assert_eq!(hit["year"], 2024, "{backend}: {}", r.body);
         assert!(["Oral", "Spotlight", "Poster"].contains(&hit["track"].as_str().unwrap()));
 
+        // Track as a filter and a facet.
+        let r = get(
+            addr,
+            b"/api/search?q=&venue=ICLR&track=oral,Spotlight&limit=1",
+        )
+        .await;
+        let json = r.json();
+        assert_eq!(json["total"], 23 + 15, "{backend}: {}", r.body);
+        assert_eq!(json["facets"]["tracks"][0]["value"], "Oral", "{}", r.body);
+        assert_eq!(json["facets"]["tracks"][0]["count"], 38);
+        let r = get(addr, b"/search?q=&venue=ICLR").await;
+        assert!(r.body.contains("<h3>Track</h3>"), "{backend}");
+        assert!(r.body.contains("track=Workshop"), "{backend}: a facet link");
+
         // The venue pages: latest edition, group tabs, feed, API.
         let r = get(addr, b"/venue/iclr").await;
         assert_eq!(r.status, 303, "{backend}");

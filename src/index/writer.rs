@@ -47,6 +47,7 @@ impl IndexWriter {
             doc.add_text(f.venue_facet, &venue.name);
             if let Some(track) = &venue.track {
                 doc.add_text(f.track, track);
+                doc.add_text(f.track_facet, track);
             }
         }
         if let Some(date) = paper.published {

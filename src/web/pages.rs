@@ -75,6 +75,7 @@ struct SearchPage {
     hits: Vec<PaperView>,
     categories: Vec<FacetLink>,
     venues: Vec<FacetLink>,
+    tracks: Vec<FacetLink>,
     years: Vec<FacetLink>,
     /// Set when the facets count only the best matches.
     facet_note: Option<String>,
@@ -88,6 +89,7 @@ struct SearchPage {
     to: String,
     category: String,
     venue: String,
+    track: String,
 }
 
 pub async fn search(
@@ -120,6 +122,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     };
     let categories = links(&found.facets.categories, links::toggle_category);
     let venues = links(&found.facets.venues, links::toggle_venue);
+    let tracks = links(&found.facets.tracks, links::toggle_track);
     let years = links(&found.facets.years, links::toggle_year);
     SearchPage {
         q: params.q.clone(),
@@ -134,6 +137,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
             .collect(),
         categories,
         venues,
+        tracks,
         years,
         facet_note: (found.facets.counted < found.total)
             .then(|| format!("counts among the best {} matches", found.facets.counted)),
@@ -153,6 +157,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         to: params.to.clone().unwrap_or_default(),
         category: params.category.clone().unwrap_or_default(),
         venue: params.venue.clone().unwrap_or_default(),
+        track: params.track.clone().unwrap_or_default(),
     }
 }
 
