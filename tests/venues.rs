@@ -827,3 +827,89 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_claimed_once_and_a_stopped_process_leaves_none_running() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let store = papers::store::connect(&db.url).await.unwrap();
+        let params = r#"{"venue":"ICLR","year":2018}"#;
+        let job = store.create_job("venue", params).await.unwrap();
+        assert_eq!(job.status, papers::store::JobStatus::Queued);
+        // Two workers race for one job: exactly one gets it.
+        let (a, b) = tokio::join!(store.claim_job(), store.claim_job());
+        let claimed: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+        assert_eq!(claimed.len(), 1, "{backend}");
+        assert_eq!(claimed[0].status, papers::store::JobStatus::Running);
+        // Its process stops: a fresh heartbeat keeps it, a stale one queues it again.
+        let now = papers::store::now();
+        let reason = "resumed: the process running it stopped";
+        assert_eq!(
+            store.requeue_stale_jobs(now - 120, reason).await.unwrap(),
+            0
+        );
+        assert_eq!(store.requeue_stale_jobs(now + 1, reason).await.unwrap(), 1);
+        let job = store.job(job.id).await.unwrap().unwrap();
+        assert_eq!(job.status, papers::store::JobStatus::Queued, "{backend}");
+        assert_eq!(job.message, reason);
+        assert!(store.claim_job().await.unwrap().is_some());
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_imports_saved_files_and_prints_a_summary() {
+    let Some(shared) = shared_dir() else { return };
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let dump = shared.join("data/openreview/api_v2_shape/iclr2024_notes_page.json");
+        let (out, stdout, stderr) = common::run(
+            db.papers()
+                .args([
+                    "import", "venue", "--venue", "ICLR", "--year", "2024", "--json",
+                ])
+                .arg("--from-file")
+                .arg(&dump),
+        );
+        assert!(out.status.success(), "{backend}: {stderr}");
+        let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            (summary["fetched"].as_i64(), summary["stored"].as_i64()),
+            (Some(3), Some(3)),
+            "{stdout}"
+        );
+        let (out, stdout, stderr) = common::run(
+            db.papers()
+                .args([
+                    "import",
+                    "venue",
+                    "--venue",
+                    "icml",
+                    "--year",
+                    "2016",
+                    "--from-file",
+                ])
+                .arg(shared.join("data/pmlr/v48_icml2016")),
+        );
+        assert!(out.status.success(), "{backend}: {stderr}");
+        assert!(
+            stdout.starts_with("ICML 2016: fetched 322, stored 322, unchanged 0, skipped 0"),
+            "{stdout}"
+        );
+        let (_, stdout, _) = common::run(db.papers().args(["search", "--json", "venue:ICLR"]));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["total"],
+            3,
+            "{backend}: the index follows"
+        );
+        let (out, _, stderr) = common::run(
+            db.papers()
+                .args(["import", "venue", "--venue", "NeurIPS", "--year", "2024"]),
+        );
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("unknown venue \"NEURIPS\": use one of ICLR, ICML"),
+            "{stderr}"
+        );
+    }
+}
