@@ -360,6 +360,16 @@ async fn a_page_failing_fails_the_job_and_a_retry_completes_without_duplicates()
             .await
             .json();
         assert_eq!(list["jobs"].as_array().unwrap().len(), 3);
+        // The answers are what the OpenAPI document says.
+        let mut doc = get(addr, b"/api/openapi.json").await.json();
+        assert!(doc["paths"]["/api/admin/imports"]["post"].is_object());
+        doc["$ref"] = serde_json::json!("#/components/schemas/JobList");
+        let validator = jsonschema::draft202012::new(&doc).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&list)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
         services.close().await.unwrap();
     }
 }
