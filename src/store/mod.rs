@@ -6,13 +6,15 @@ mod postgres;
 mod row;
 mod sql;
 mod sqlite;
+mod venues;
 
 use crate::domain::Paper;
 use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use batch::BatchOutcome;
-pub use jobs::{Job, JobProgress, JobStatus, Link, TrackCount, now};
+pub use jobs::{Job, JobProgress, JobStatus, now};
+pub use venues::{Link, TrackCount};
 
 /// Errors carry their cause in the message (not as a `source`), so a report prints it once.
 #[derive(Debug, thiserror::Error)]
