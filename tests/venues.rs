@@ -923,3 +923,67 @@ async fn the_command_line_imports_saved_files_and_prints_a_summary() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_record_naming_its_arxiv_id_links_by_it() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let services = Services::open(&db.global()).await.unwrap();
+        let mut preprint = common::paper(7);
+        preprint.title = "An early title of the work".into();
+        services
+            .store
+            .upsert_batch(&[preprint.clone()])
+            .await
+            .unwrap();
+        services.catch_up().await.unwrap();
+        // The camera-ready has another title; its PDF link names the arXiv version.
+        let dump = db.dir.path().join("notes.json");
+        let note = serde_json::json!({"notes": [{
+            "id": "abcXYZ", "forum": "abcXYZ",
+            "content": {
+                "title": {"value": "The final title of the work"},
+                "authors": {"value": ["Someone Else"]},
+                "pdf": {"value": format!("https://arxiv.org/pdf/{}v2", preprint.id)},
+                "venue": {"value": "ICLR 2024 spotlight"},
+                "venueid": {"value": "ICLR.cc/2024/Conference"}
+            }
+        }]});
+        std::fs::write(&dump, note.to_string()).unwrap();
+        let req = ImportRequest {
+            from_file: Some(dump),
+            ..request("ICLR", 2024)
+        };
+        let out = import(&services, &VenueConfig::default(), &req).await;
+        assert_eq!((out.stored, out.linked), (1, 1), "{backend}");
+        let links = services
+            .store
+            .links_of(&[preprint.id.clone()])
+            .await
+            .unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(
+            (links[0].id.as_str(), links[0].method.as_str()),
+            ("openreview:abcXYZ", "arxiv-id")
+        );
+        let stamped = services
+            .store
+            .papers_by_id(&[preprint.id.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            stamped[0].venue.as_ref().map(|v| v.to_string()).as_deref(),
+            Some("ICLR 2024 Spotlight")
+        );
+        assert_eq!(
+            stamped[0].title, preprint.title,
+            "{backend}: the arXiv record keeps its own fields"
+        );
+        assert_eq!(
+            services.index.all_ids().unwrap(),
+            [preprint.id.clone()],
+            "{backend}: one work, one document"
+        );
+        services.close().await.unwrap();
+    }
+}
