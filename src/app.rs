@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let bind = args.bind;
     let services = Services::open(global).await?;
     services.catch_up().await?;
@@ -58,7 +58,22 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             shutdown.clone(),
         ))
     });
-    let state = AppState::new(services.store.clone(), services.index.clone()).with_arxiv(arxiv);
+    let worker = crate::venues::worker::Worker {
+        store: services.store.clone(),
+        index: services.index.clone(),
+        config: args.sources.venue_config(),
+    };
+    let jobs = tokio::spawn(worker.run(shutdown.clone()));
+    if args
+        .admin_token
+        .as_deref()
+        .is_none_or(|t| t.trim().is_empty())
+    {
+        tracing::info!("admin disabled: set PAPERS_ADMIN_TOKEN to enable /admin");
+    }
+    let state = AppState::new(services.store.clone(), services.index.clone())
+        .with_arxiv(arxiv)
+        .with_admin_token(args.admin_token.clone());
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;
@@ -67,6 +82,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(s) = scheduler {
         let _ = s.await;
     }
+    let _ = jobs.await;
     services.close().await?;
     tracing::info!("stopped");
     Ok(served?)

@@ -1,6 +1,8 @@
 //! What each subcommand does.
 
-use crate::config::{Cli, Command, EvalArgs, Global, ImportCommand, SearchArgs, StatusArgs};
+use crate::config::{
+    Cli, Command, EvalArgs, Global, ImportCommand, SearchArgs, StatusArgs, VenueArgs,
+};
 use crate::import;
 use crate::index::{Ranking, SearchRequest};
 use crate::progress::Progress;
@@ -11,8 +13,9 @@ use serde::Serialize;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Serve(args) => crate::app::serve(&global, args).await,
+        Command::Serve(args) => crate::app::serve(&global, &args).await,
         Command::Ingest(args) => crate::ingest::command::run(&global, args).await,
+        Command::Import(ImportCommand::Venue(args)) => import_venue(&global, &args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
         Command::Reindex => reindex(&global).await,
         Command::Search(args) => search(&global, &args).await,
@@ -22,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()> {
-    let (format, args) = cmd.format_and_args();
+    let (format, args) = cmd.format_and_args().context("not a file import")?;
     let input = import::input::open(&args.path)?;
     let services = Services::open(global).await?;
     services.catch_up().await?;
@@ -44,6 +47,51 @@ async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()>
         Some(e) => anyhow::bail!("{e} (every complete record before it was stored)"),
         None => Ok(()),
     }
+}
+
+async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
+    let req = crate::venues::ImportRequest {
+        venue: args.venue.clone(),
+        year: args.year,
+        source: args.source,
+        from_file: args.from_file.clone(),
+        include_rejected: args.include_rejected,
+    }
+    .validated()
+    .map_err(anyhow::Error::msg)?;
+    let services = Services::open(global).await?;
+    services.catch_up().await?;
+    let progress = Progress::new("importing", None);
+    let started = std::time::Instant::now();
+    let outcome = crate::venues::run(
+        services.store.as_ref(),
+        &services.index,
+        &args.sources.venue_config(),
+        &req,
+        crate::venues::Outcome::default(),
+        |o: crate::venues::Outcome| {
+            progress.advance((o.fetched as u64).saturating_sub(progress.done()));
+            async { Ok(true) }
+        },
+    )
+    .await;
+    progress.finish();
+    let closed = services.close().await;
+    let outcome = outcome?;
+    closed?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut value = serde_json::to_value(&outcome)?;
+        value["seconds"] = seconds.into();
+        println!("{value}");
+    } else {
+        let rate = outcome.fetched as f64 / seconds.max(1e-3);
+        println!(
+            "{} {}: {outcome} in {seconds:.1} s ({rate:.0} records/s)",
+            req.venue, req.year
+        );
+    }
+    Ok(())
 }
 
 async fn reindex(global: &Global) -> anyhow::Result<()> {

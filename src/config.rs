@@ -72,6 +72,11 @@ pub struct ServeArgs {
     pub arxiv: ArxivOptions,
     #[command(flatten)]
     pub sync: SyncOptions,
+    /// Secret for `/admin` and `/api/admin/…`; without it the admin pages are disabled.
+    #[arg(long, env = "PAPERS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,21 +130,89 @@ fn parse_date(raw: &str) -> Result<Date, String> {
     Date::parse_iso(raw).map_err(|e| e.to_string())
 }
 
+/// Where venue imports fetch from, and how politely.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// OpenReview API v2 (ICLR 2024 on).
+    #[arg(
+        long,
+        env = "PAPERS_OPENREVIEW_URL",
+        default_value = "https://api2.openreview.net"
+    )]
+    pub openreview_url: String,
+    /// OpenReview API v1 (ICLR before 2024).
+    #[arg(
+        long,
+        env = "PAPERS_OPENREVIEW_V1_URL",
+        default_value = "https://api.openreview.net"
+    )]
+    pub openreview_v1_url: String,
+    /// PMLR proceedings (ICML).
+    #[arg(
+        long,
+        env = "PAPERS_PMLR_URL",
+        default_value = "https://proceedings.mlr.press"
+    )]
+    pub pmlr_url: String,
+    /// Seconds between two requests to a venue source.
+    #[arg(long, env = "PAPERS_VENUE_INTERVAL", default_value_t = 1.0)]
+    pub venue_interval: f64,
+}
+
+impl SourceArgs {
+    pub fn venue_config(&self) -> crate::venues::VenueConfig {
+        crate::venues::VenueConfig {
+            openreview_url: self.openreview_url.clone(),
+            openreview_v1_url: self.openreview_v1_url.clone(),
+            pmlr_url: self.pmlr_url.clone(),
+            interval: std::time::Duration::from_secs_f64(self.venue_interval.clamp(0.0, 3600.0)),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// The arXiv metadata snapshot, JSON lines (`-` for stdin; .gz and .zst are read as such).
     ArxivSnapshot(ImportArgs),
     /// One paper per JSON line: {"id", "title", "abstract", "authors", "categories", "published"}.
     Jsonl(ImportArgs),
+    /// A venue edition (ICLR from OpenReview, ICML from PMLR), or its saved files.
+    Venue(VenueArgs),
 }
 
 impl ImportCommand {
-    pub fn format_and_args(&self) -> (Format, &ImportArgs) {
+    /// The file format and arguments of a file import; `None` for a venue import.
+    pub fn format_and_args(&self) -> Option<(Format, &ImportArgs)> {
         match self {
-            ImportCommand::ArxivSnapshot(a) => (Format::ArxivSnapshot, a),
-            ImportCommand::Jsonl(a) => (Format::Jsonl, a),
+            ImportCommand::ArxivSnapshot(a) => Some((Format::ArxivSnapshot, a)),
+            ImportCommand::Jsonl(a) => Some((Format::Jsonl, a)),
+            ImportCommand::Venue(_) => None,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct VenueArgs {
+    /// `ICLR` or `ICML`.
+    #[arg(long)]
+    pub venue: String,
+    #[arg(long)]
+    pub year: u16,
+    /// Where to read it (default: OpenReview for ICLR, PMLR for ICML).
+    #[arg(long, value_enum)]
+    pub source: Option<crate::venues::Source>,
+    /// A saved OpenReview JSON dump or a PMLR volume folder, instead of the network.
+    #[arg(long)]
+    pub from_file: Option<PathBuf>,
+    /// Also store rejected, withdrawn and workshop papers.
+    #[arg(long)]
+    pub include_rejected: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 #[derive(Debug, Args)]

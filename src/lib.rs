@@ -14,4 +14,5 @@ pub mod query;
 pub mod services;
 pub mod store;
 pub mod telemetry;
+pub mod venues;
 pub mod web;

@@ -55,7 +55,7 @@ async fn real_responses_validate_against_the_openapi_document() {
     assert_eq!(
         params,
         [
-            "q", "page", "limit", "sort", "category", "venue", "from", "to"
+            "q", "page", "limit", "sort", "category", "venue", "track", "from", "to"
         ]
     );
 

@@ -24,7 +24,7 @@ impl ArxivId {
             s = s.strip_prefix(prefix).unwrap_or(s);
         }
         s = s.strip_suffix(".pdf").unwrap_or(s);
-        if s.len() > 6 && s[..6].eq_ignore_ascii_case("arxiv:") {
+        if s.len() > 6 && s.as_bytes()[..6].eq_ignore_ascii_case(b"arxiv:") {
             s = &s[6..];
         }
         let s = strip_version(s);
@@ -106,6 +106,8 @@ mod tests {
             "graph neural",
             "hep-th/99",
             "../etc/passwd",
+            "ti:\"Würstchen\"",
+            "DéjàVu KV cache",
         ] {
             assert!(ArxivId::parse(raw).is_err(), "{raw}");
         }

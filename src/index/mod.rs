@@ -21,7 +21,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 /// Bumped whenever the schema or the analysers change: an index built with another
 /// version is rebuilt from the database.
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

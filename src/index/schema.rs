@@ -38,8 +38,9 @@ pub struct Fields {
     /// Venue name lower-cased (`venue:` filters) and as written (facet counts).
     pub venue: tantivy::schema::Field,
     pub venue_facet: tantivy::schema::Field,
-    /// Track lower-cased (`Oral`, `Poster`): filters.
+    /// Track lower-cased (`Oral`, `Poster`): filters; and as written: facet counts.
     pub track: tantivy::schema::Field,
+    pub track_facet: tantivy::schema::Field,
     /// First-submitted date as `YYYYMMDD`: date filters, sorting, daily listings.
     pub published: tantivy::schema::Field,
     /// First-submitted year: facet counts.
@@ -72,6 +73,7 @@ pub fn build() -> (Schema, Fields) {
         venue: b.add_text_field("venue", text_options(KEYWORD, BASIC)),
         venue_facet: b.add_text_field("venue_facet", STRING | FAST),
         track: b.add_text_field("track", text_options(KEYWORD, BASIC)),
+        track_facet: b.add_text_field("track_facet", STRING | FAST),
         published: b.add_u64_field("published", INDEXED | FAST),
         year: b.add_u64_field("year", FAST),
     };

@@ -51,6 +51,8 @@ pub struct Filters {
     pub categories: Vec<String>,
     /// Any of these venues (case-insensitive).
     pub venues: Vec<String>,
+    /// Any of these tracks (`Oral`, `Poster`; case-insensitive).
+    pub tracks: Vec<String>,
     /// First submitted on or after.
     pub from: Option<Date>,
     /// First submitted on or before.
@@ -108,6 +110,7 @@ pub struct FacetCount {
 pub struct Facets {
     pub categories: Vec<FacetCount>,
     pub venues: Vec<FacetCount>,
+    pub tracks: Vec<FacetCount>,
     pub years: Vec<FacetCount>,
     /// How many matches were counted: all of them, or the best `FACET_SAMPLE`.
     pub counted: u64,
@@ -262,6 +265,9 @@ impl SearchIndex {
         if !filters.venues.is_empty() {
             clauses.push((Occur::Must, any_keyword(f.venue, &filters.venues)));
         }
+        if !filters.tracks.is_empty() {
+            clauses.push((Occur::Must, any_keyword(f.track, &filters.tracks)));
+        }
         if filters.from.is_some() || filters.to.is_some() {
             clauses.push((
                 Occur::Must,
@@ -366,6 +372,7 @@ impl SearchIndex {
         }
         let mut categories: HashMap<String, u64> = HashMap::new();
         let mut venues: HashMap<String, u64> = HashMap::new();
+        let mut tracks: HashMap<String, u64> = HashMap::new();
         let mut years: HashMap<u64, u64> = HashMap::new();
         for (segment, docs) in by_segment {
             let columns = self.facet_columns(searcher, segment)?;
@@ -376,6 +383,7 @@ impl SearchIndex {
             }
             count_terms(&columns.categories, &docs, &mut categories);
             count_terms(&columns.venues, &docs, &mut venues);
+            count_terms(&columns.tracks, &docs, &mut tracks);
         }
         let mut years: Vec<(u64, u64)> = years.into_iter().collect();
         years.sort_unstable_by_key(|y| std::cmp::Reverse(y.0));
@@ -383,6 +391,7 @@ impl SearchIndex {
         Ok(Facets {
             categories: most_first(categories),
             venues: most_first(venues),
+            tracks: most_first(tracks),
             years: years
                 .into_iter()
                 .map(|(y, count)| FacetCount {
@@ -424,6 +433,7 @@ impl SearchIndex {
             year: fast.u64("year")?,
             categories: named("categories")?,
             venues: named("venue_facet")?,
+            tracks: named("track_facet")?,
         });
         let live: std::collections::HashSet<_> = searcher
             .segment_readers()
@@ -439,6 +449,7 @@ impl SearchIndex {
         let request = serde_json::json!({
             "categories": {"terms": {"field": "categories", "size": size}},
             "venues": {"terms": {"field": "venue_facet", "size": size}},
+            "tracks": {"terms": {"field": "track_facet", "size": size}},
             "years": {"terms": {"field": "year", "size": size, "order": {"_key": "desc"}}},
         });
         let aggs = serde_json::from_value(request).expect("a valid aggregation request");
@@ -466,6 +477,7 @@ pub(super) struct FacetColumns {
     year: tantivy::columnar::Column<u64>,
     categories: Option<(StrColumn, Vec<String>)>,
     venues: Option<(StrColumn, Vec<String>)>,
+    tracks: Option<(StrColumn, Vec<String>)>,
 }
 
 /// Adds the values of a string column over `docs` to `counts`.
@@ -506,6 +518,7 @@ fn truncated(facets: &Facets, size: u32) -> Facets {
     Facets {
         categories: facets.categories.iter().take(size).cloned().collect(),
         venues: facets.venues.iter().take(size).cloned().collect(),
+        tracks: facets.tracks.iter().take(size).cloned().collect(),
         years: facets.years.iter().take(size).cloned().collect(),
         counted: facets.counted,
     }
@@ -534,6 +547,7 @@ fn facets_from(results: AggregationResults) -> Facets {
     Facets {
         categories: counts("categories"),
         venues: counts("venues"),
+        tracks: counts("tracks"),
         years: counts("years"),
         counted: 0,
     }

@@ -121,7 +121,19 @@ impl Syncer {
             // A paper first written after what the index had applied cannot be in it yet.
             let applied = seq;
             seq = last.seq;
+            // A venue record linked to its arXiv paper is not searched on its own: the
+            // arXiv paper carries its venue.
+            let ids: Vec<String> = changes.iter().map(|c| c.paper.id.clone()).collect();
+            let versions: std::collections::HashSet<String> = rt
+                .block_on(store.links_of(&ids))?
+                .into_iter()
+                .map(|l| l.id)
+                .collect();
             for change in &changes {
+                if versions.contains(&change.paper.id) {
+                    state.writer.delete(&change.paper.id);
+                    continue;
+                }
                 state
                     .writer
                     .upsert(&change.paper, change.first_seq <= applied)?;

@@ -47,6 +47,7 @@ impl IndexWriter {
             doc.add_text(f.venue_facet, &venue.name);
             if let Some(track) = &venue.track {
                 doc.add_text(f.track, track);
+                doc.add_text(f.track_facet, track);
             }
         }
         if let Some(date) = paper.published {
@@ -55,6 +56,12 @@ impl IndexWriter {
         }
         self.inner.add_document(doc)?;
         Ok(())
+    }
+
+    /// Removes the paper's document, if any (a venue record linked to its arXiv version).
+    pub fn delete(&self, id: &str) {
+        self.inner
+            .delete_term(Term::from_field_text(self.fields.id, id));
     }
 
     /// Drops every document (used when the index follows a different database).

@@ -1,6 +1,7 @@
 //! Deciding what a write batch changes: insert, replace, or leave alone.
 
 use crate::domain::Paper;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// What one batch did to the database.
@@ -21,11 +22,13 @@ impl std::ops::AddAssign for BatchOutcome {
 
 /// Picks the papers of `incoming` that must be written, given the stored copies of those
 /// ids. Within a batch the last copy of an id wins. A stored copy is replaced unless it is
-/// identical or was updated later than the incoming one.
+/// identical or was updated later than the incoming one. A venue the stored copy has and
+/// the incoming one lacks is kept: an arXiv paper linked to its venue record stays linked
+/// when arXiv sends it again.
 pub(super) fn plan<'a>(
     incoming: &'a [Paper],
     stored: &HashMap<String, Paper>,
-) -> (Vec<&'a Paper>, BatchOutcome) {
+) -> (Vec<Cow<'a, Paper>>, BatchOutcome) {
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(incoming.len());
     for (i, p) in incoming.iter().enumerate() {
         last.insert(p.id.as_str(), i);
@@ -37,12 +40,20 @@ pub(super) fn plan<'a>(
             outcome.unchanged += 1;
             continue;
         }
-        match stored.get(&paper.id) {
+        let old = stored.get(&paper.id);
+        let paper = match old.and_then(|o| o.venue.as_ref()) {
+            Some(venue) if paper.venue.is_none() => Cow::Owned(Paper {
+                venue: Some(venue.clone()),
+                ..paper.clone()
+            }),
+            _ => Cow::Borrowed(paper),
+        };
+        match old {
             None => {
                 outcome.inserted += 1;
                 writes.push(paper);
             }
-            Some(old) if old == paper || old.updated > paper.updated => outcome.unchanged += 1,
+            Some(old) if *old == *paper || old.updated > paper.updated => outcome.unchanged += 1,
             Some(_) => {
                 outcome.updated += 1;
                 writes.push(paper);
@@ -93,6 +104,25 @@ mod tests {
                 unchanged: 2
             }
         );
+    }
+
+    #[test]
+    fn a_stored_venue_survives_a_copy_without_one() {
+        let mut linked = paper("a", "same", "2024-01-01");
+        linked.venue = Some(crate::domain::Venue {
+            name: "ICLR".into(),
+            year: 2024,
+            track: Some("Oral".into()),
+        });
+        let stored = HashMap::from([("a".to_string(), linked.clone())]);
+        let again = [paper("a", "same", "2024-01-01")];
+        let (writes, outcome) = plan(&again, &stored);
+        assert!(writes.is_empty());
+        assert_eq!(outcome.unchanged, 1);
+        let newer = [paper("a", "revised", "2024-05-01")];
+        let (writes, _) = plan(&newer, &stored);
+        assert_eq!(writes[0].venue, linked.venue);
+        assert_eq!(writes[0].title, "revised");
     }
 
     #[test]

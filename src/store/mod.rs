@@ -1,16 +1,20 @@
 //! The source of truth: a `Store` trait with SQLite (embedded default) and PostgreSQL backends.
 
 mod batch;
+mod jobs;
 mod postgres;
 mod row;
 mod sql;
 mod sqlite;
+mod venues;
 
 use crate::domain::{Announcement, Date, Paper};
 use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use batch::BatchOutcome;
+pub use jobs::{Job, JobProgress, JobStatus, now};
+pub use venues::{Link, TrackCount};
 
 /// Errors carry their cause in the message (not as a `source`), so a report prints it once.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +124,59 @@ pub trait Store: Send + Sync {
     async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>>;
 
     async fn count(&self) -> StoreResult<i64>;
+
+    /// Records that venue records are versions of arXiv papers (links already known are
+    /// left alone) and re-stamps each newly linked venue record with a new `seq`, so the
+    /// index drops it. Returns how many links are new. One transaction.
+    async fn link_versions(&self, links: &[Link]) -> StoreResult<u64>;
+
+    /// The links with either end among `ids`.
+    async fn links_of(&self, ids: &[String]) -> StoreResult<Vec<Link>>;
+
+    /// A venue edition's works, by title: its arXiv papers carrying the venue and its venue
+    /// records not linked to one. `track` (case-insensitive) narrows to one group.
+    async fn venue_papers(
+        &self,
+        venue: &str,
+        year: u16,
+        track: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Paper>>;
+
+    /// Every venue edition and track with its number of works (linked records counted once).
+    async fn venue_tracks(&self) -> StoreResult<Vec<TrackCount>>;
+
+    /// Queues a job; `params` is JSON.
+    async fn create_job(&self, kind: &str, params: &str) -> StoreResult<Job>;
+
+    async fn job(&self, id: i64) -> StoreResult<Option<Job>>;
+
+    /// The latest jobs, newest first.
+    async fn jobs(&self, limit: i64) -> StoreResult<Vec<Job>>;
+
+    /// Takes the oldest queued job and marks it running, atomically: two workers never
+    /// get the same job.
+    async fn claim_job(&self) -> StoreResult<Option<Job>>;
+
+    /// Records a running job's progress and heartbeat; returns its status (a job cancelled
+    /// meanwhile says so, and its worker stops).
+    async fn job_progress(&self, id: i64, progress: &JobProgress) -> StoreResult<JobStatus>;
+
+    /// Ends a running job as done or failed (with the reason). A job no longer running
+    /// (cancelled) is left as it is.
+    async fn finish_job(&self, id: i64, status: JobStatus, error: Option<&str>) -> StoreResult<()>;
+
+    /// Cancels a queued or running job; `false` when it was in neither state.
+    async fn cancel_job(&self, id: i64) -> StoreResult<bool>;
+
+    /// Queues a failed or cancelled job again (it resumes from its checkpoint); `false`
+    /// when it was in neither state.
+    async fn retry_job(&self, id: i64) -> StoreResult<bool>;
+
+    /// Queues again the running jobs whose heartbeat is older than `stale_before` (their
+    /// process stopped), with `reason` as their message; returns how many.
+    async fn requeue_stale_jobs(&self, stale_before: i64, reason: &str) -> StoreResult<u64>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);

@@ -2,8 +2,12 @@
 //! its connection setup and how it writes a batch of rows.
 
 use super::batch::{self, BatchOutcome};
+use super::jobs::{JOB_COLUMNS, JobRow, now};
 use super::row::{COLUMNS, NewRow, PaperRow};
-use super::{AnnouncedDay, Change, Extras, Store, StoreError, StoreResult};
+use super::{
+    AnnouncedDay, Change, Extras, Job, JobProgress, JobStatus, Link, Store, StoreError,
+    StoreResult, TrackCount,
+};
 use crate::domain::{AnnounceKind, Announcement, Date, Paper};
 use async_trait::async_trait;
 use sqlx::{
@@ -41,9 +45,12 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     PaperRow: for<'r> FromRow<'r, DB::Row>,
+    JobRow: for<'r> FromRow<'r, DB::Row>,
+    TrackCount: for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
     i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
     String: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
+    Option<String>: for<'q> Encode<'q, DB>,
 {
     fn backend(&self) -> &'static str {
         DB::BACKEND
@@ -68,7 +75,7 @@ where
         if !writes.is_empty() {
             let new_last = last_seq + writes.len() as i64;
             let rows = (last_seq + 1..)
-                .zip(writes)
+                .zip(&writes)
                 .map(|(seq, p)| NewRow::new(p, seq))
                 .collect();
             DB::write_rows(&mut tx, rows).await?;
@@ -219,6 +226,214 @@ where
         Ok(sqlx::query_scalar::<DB, i64>(sql)
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn link_versions(&self, links: &[Link]) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let lock = "UPDATE change_seq SET value = value WHERE id = 1 RETURNING value";
+        let mut seq = sqlx::query_scalar::<DB, i64>(lock)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut new = 0;
+        for link in links {
+            let insert = "INSERT INTO paper_links (id, arxiv_id, method) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING RETURNING id";
+            let inserted = sqlx::query_scalar::<DB, String>(insert)
+                .bind(link.id.clone())
+                .bind(link.arxiv_id.clone())
+                .bind(link.method.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if inserted.is_some() {
+                seq += 1;
+                new += 1;
+                sqlx::query::<DB>("UPDATE papers SET seq = $1 WHERE id = $2")
+                    .bind(seq)
+                    .bind(link.id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query::<DB>("UPDATE change_seq SET value = $1 WHERE id = 1")
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn links_of(&self, ids: &[String]) -> StoreResult<Vec<Link>> {
+        let sql = format!(
+            "SELECT id, arxiv_id, method FROM paper_links WHERE id IN ({list}) \
+             OR arxiv_id IN ({list}) ORDER BY id",
+            list = DB::JSON_STRINGS
+        );
+        let json = serde_json::to_string(ids).expect("a list of strings always serialises");
+        let rows = sqlx::query_as::<DB, (String, String, String)>(AssertSqlSafe(sql))
+            .bind(json)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, arxiv_id, method)| Link {
+                id,
+                arxiv_id,
+                method,
+            })
+            .collect())
+    }
+
+    async fn venue_papers(
+        &self,
+        venue: &str,
+        year: u16,
+        track: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Paper>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM papers WHERE venue = $1 AND venue_year = $2 \
+             AND ($3 = '' OR lower(track) = lower($3)) \
+             AND id NOT IN (SELECT id FROM paper_links) ORDER BY title, id LIMIT $4 OFFSET $5"
+        );
+        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(sql))
+            .bind(venue.to_string())
+            .bind(i64::from(year))
+            .bind(track.unwrap_or_default().to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(PaperRow::into_paper).collect()
+    }
+
+    async fn venue_tracks(&self) -> StoreResult<Vec<TrackCount>> {
+        let sql = "SELECT venue, venue_year AS year, track, COUNT(*) AS count FROM papers \
+             WHERE venue IS NOT NULL AND venue_year IS NOT NULL \
+             AND id NOT IN (SELECT id FROM paper_links) \
+             GROUP BY venue, venue_year, track ORDER BY venue, venue_year DESC, track";
+        Ok(sqlx::query_as::<DB, TrackCount>(sql)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn create_job(&self, kind: &str, params: &str) -> StoreResult<Job> {
+        let sql = format!(
+            "INSERT INTO jobs (kind, params, status, created) VALUES ($1, $2, 'queued', $3) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        sqlx::query_as::<DB, JobRow>(AssertSqlSafe(sql))
+            .bind(kind.to_string())
+            .bind(params.to_string())
+            .bind(now())
+            .fetch_one(&self.pool)
+            .await?
+            .into_job()
+    }
+
+    async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        sqlx::query_as::<DB, JobRow>(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(JobRow::into_job)
+            .transpose()
+    }
+
+    async fn jobs(&self, limit: i64) -> StoreResult<Vec<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1");
+        sqlx::query_as::<DB, JobRow>(AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(JobRow::into_job)
+            .collect()
+    }
+
+    async fn claim_job(&self) -> StoreResult<Option<Job>> {
+        // The status test is repeated outside the subquery: of two workers that picked the
+        // same row, the second finds it no longer queued and updates nothing.
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', started = COALESCE(started, $1), \
+             heartbeat = $1, finished = NULL, error = NULL \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1) \
+             AND status = 'queued' RETURNING {JOB_COLUMNS}"
+        );
+        sqlx::query_as::<DB, JobRow>(AssertSqlSafe(sql))
+            .bind(now())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(JobRow::into_job)
+            .transpose()
+    }
+
+    async fn job_progress(&self, id: i64, p: &JobProgress) -> StoreResult<JobStatus> {
+        let sql = "UPDATE jobs SET fetched = $1, stored = $2, skipped = $3, message = $4, \
+             checkpoint = $5, heartbeat = $6 WHERE id = $7 AND status = 'running' \
+             RETURNING status";
+        let running = sqlx::query_scalar::<DB, String>(sql)
+            .bind(p.fetched)
+            .bind(p.stored)
+            .bind(p.skipped)
+            .bind(p.message.clone())
+            .bind(p.checkpoint.clone())
+            .bind(now())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if running.is_some() {
+            return Ok(JobStatus::Running);
+        }
+        let job = self.job(id).await?;
+        Ok(job.map_or(JobStatus::Cancelled, |j| j.status))
+    }
+
+    async fn finish_job(&self, id: i64, status: JobStatus, error: Option<&str>) -> StoreResult<()> {
+        let sql = "UPDATE jobs SET status = $1, error = $2, finished = $3, heartbeat = $3 \
+             WHERE id = $4 AND status = 'running'";
+        sqlx::query::<DB>(sql)
+            .bind(status.as_str().to_string())
+            .bind(error.map(str::to_string))
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn cancel_job(&self, id: i64) -> StoreResult<bool> {
+        let sql = "UPDATE jobs SET status = 'cancelled', finished = $1 \
+             WHERE id = $2 AND status IN ('queued', 'running') RETURNING id";
+        let done = sqlx::query_scalar::<DB, i64>(sql)
+            .bind(now())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(done.is_some())
+    }
+
+    async fn retry_job(&self, id: i64) -> StoreResult<bool> {
+        let sql = "UPDATE jobs SET status = 'queued', error = NULL, finished = NULL, \
+             message = 'queued again' WHERE id = $1 AND status IN ('failed', 'cancelled') \
+             RETURNING id";
+        let done = sqlx::query_scalar::<DB, i64>(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(done.is_some())
+    }
+
+    async fn requeue_stale_jobs(&self, stale_before: i64, reason: &str) -> StoreResult<u64> {
+        let sql = "UPDATE jobs SET status = 'queued', message = $1 \
+             WHERE status = 'running' AND (heartbeat IS NULL OR heartbeat < $2) RETURNING id";
+        let ids = sqlx::query_scalar::<DB, i64>(sql)
+            .bind(reason.to_string())
+            .bind(stale_before)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.len() as u64)
     }
 
     async fn close(&self) {

@@ -206,9 +206,34 @@ pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError>
 #[derive(OpenApi)]
 #[openapi(
     info(title = "papers", description = "Search arXiv and venue papers"),
-    paths(search, paper, categories, sync)
+    paths(
+        search,
+        paper,
+        categories,
+        sync,
+        super::admin::api_start,
+        super::admin::api_list,
+        super::admin::api_job,
+        super::admin::api_action,
+        super::venues::api_venues
+    ),
+    modifiers(&AdminToken)
 )]
 pub struct ApiDoc;
+
+/// The admin routes take `Authorization: Bearer <PAPERS_ADMIN_TOKEN>`.
+struct AdminToken;
+
+impl utoipa::Modify for AdminToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -17,17 +17,23 @@ pub enum AppError {
     /// A source this request needed (arXiv) did not answer; the message says which.
     #[error("{0}")]
     Upstream(String),
+    #[error("a valid admin token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl AppError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -60,7 +60,7 @@ pub async fn opensearch(headers: HeaderMap) -> Response {
     ([(header::CONTENT_TYPE, ct)], body).into_response()
 }
 
-fn atom_response(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> Response {
+pub(super) fn atom_response(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> Response {
     let body = atom(base, self_url, title, papers);
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(ATOM))],
@@ -71,7 +71,7 @@ fn atom_response(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> R
 
 /// `http(s)://host` of this request, for absolute links; a host header that is not a
 /// plain host name is not echoed.
-fn base_url(headers: &HeaderMap) -> String {
+pub(super) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

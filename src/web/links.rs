@@ -28,6 +28,7 @@ pub fn search_url(path: &str, p: &SearchParams) -> String {
     };
     add("category", &p.category);
     add("venue", &p.venue);
+    add("track", &p.track);
     add("from", &p.from);
     add("to", &p.to);
     if p.sort == Some(Sort::Newest) {
@@ -95,6 +96,17 @@ pub fn toggle_venue(p: &SearchParams, name: &str) -> (String, bool) {
         ),
         active,
     )
+}
+
+/// The search with this track filter toggled.
+pub fn toggle_track(p: &SearchParams, name: &str) -> (String, bool) {
+    let (track, active) = toggle(&p.track, name);
+    let p = SearchParams {
+        track,
+        page: None,
+        ..p.clone()
+    };
+    (search_url("/search", &p), active)
 }
 
 /// A comma-separated list with `value` added, or removed when present (then `true`).

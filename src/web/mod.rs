@@ -1,5 +1,6 @@
 //! HTTP routes: HTML pages, the JSON API, feeds, health checks and static files.
 
+mod admin;
 mod api;
 mod error;
 mod feeds;
@@ -8,6 +9,7 @@ mod on_demand;
 mod pages;
 pub mod params;
 pub mod search;
+mod venues;
 mod views;
 
 use crate::index::{Ranking, SearchIndex};
@@ -47,6 +49,8 @@ pub struct AppState {
     pub search_slots: Arc<tokio::sync::Semaphore>,
     /// Fetches papers that are not stored yet when their page is asked for.
     pub on_demand: Option<Arc<on_demand::OnDemand>>,
+    /// The admin secret; `None` disables `/admin` and `/api/admin/…`.
+    pub admin: Option<Arc<admin::Admin>>,
 }
 
 impl AppState {
@@ -57,12 +61,19 @@ impl AppState {
             ranking: Ranking::default(),
             search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
             on_demand: None,
+            admin: None,
         }
     }
 
     /// Fetch unknown arXiv papers on demand through this client.
     pub fn with_arxiv(mut self, arxiv: Arc<Arxiv>) -> Self {
         self.on_demand = Some(Arc::new(on_demand::OnDemand::new(arxiv)));
+        self
+    }
+
+    /// Enables the admin pages with this token (`None` or blank leaves them disabled).
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin = admin::Admin::new(token).map(Arc::new);
         self
     }
 }
@@ -86,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
+        .merge(admin::router())
+        .merge(venues::router())
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)

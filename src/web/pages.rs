@@ -75,6 +75,7 @@ struct SearchPage {
     hits: Vec<PaperView>,
     categories: Vec<FacetLink>,
     venues: Vec<FacetLink>,
+    tracks: Vec<FacetLink>,
     years: Vec<FacetLink>,
     /// Set when the facets count only the best matches.
     facet_note: Option<String>,
@@ -88,6 +89,7 @@ struct SearchPage {
     to: String,
     category: String,
     venue: String,
+    track: String,
 }
 
 pub async fn search(
@@ -120,6 +122,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     };
     let categories = links(&found.facets.categories, links::toggle_category);
     let venues = links(&found.facets.venues, links::toggle_venue);
+    let tracks = links(&found.facets.tracks, links::toggle_track);
     let years = links(&found.facets.years, links::toggle_year);
     SearchPage {
         q: params.q.clone(),
@@ -134,6 +137,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
             .collect(),
         categories,
         venues,
+        tracks,
         years,
         facet_note: (found.facets.counted < found.total)
             .then(|| format!("counts among the best {} matches", found.facets.counted)),
@@ -153,6 +157,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         to: params.to.clone().unwrap_or_default(),
         category: params.category.clone().unwrap_or_default(),
         venue: params.venue.clone().unwrap_or_default(),
+        track: params.track.clone().unwrap_or_default(),
     }
 }
 
@@ -161,6 +166,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
 struct PaperPage {
     paper: PaperView,
     bibtex: String,
+    versions: Vec<super::venues::VersionLink>,
 }
 
 #[derive(Template)]
@@ -328,7 +334,7 @@ async fn paper_page(state: &AppState, id: &str) -> Result<Html<String>, PageErro
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    render_paper(&paper)
+    render_paper(state, &paper).await
 }
 
 /// An arXiv paper, fetched from arXiv first when it is not stored and the server may.
@@ -342,11 +348,15 @@ async fn arxiv_paper_page(state: &AppState, id: &ArxivId) -> Result<Html<String>
             .ok_or(AppError::NotFound)?,
         (None, None) => return Err(AppError::NotFound.into()),
     };
-    render_paper(&paper)
+    render_paper(state, &paper).await
 }
 
-fn render_paper(paper: &crate::domain::Paper) -> Result<Html<String>, PageError> {
+async fn render_paper(
+    state: &AppState,
+    paper: &crate::domain::Paper,
+) -> Result<Html<String>, PageError> {
     render(&PaperPage {
+        versions: super::venues::versions(state, paper).await?,
         bibtex: bibtex(paper),
         paper: PaperView::new(paper),
     })

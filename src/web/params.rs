@@ -29,6 +29,8 @@ pub struct SearchParams {
     pub category: Option<String>,
     /// Comma-separated venue names (`ICLR,ICML`): papers of any of them.
     pub venue: Option<String>,
+    /// Comma-separated tracks (`Oral,Spotlight`): venue papers of any of them.
+    pub track: Option<String>,
     /// `YYYY-MM-DD`: first submitted on or after.
     pub from: Option<String>,
     /// `YYYY-MM-DD`: first submitted on or before.
@@ -75,9 +77,18 @@ impl SearchParams {
             Some(list) => parse_venues(list)?,
             None => Vec::new(),
         };
+        let tracks = match &self.track {
+            Some(list) => split_checked(
+                list,
+                |t| t.len() <= 40 && t.chars().all(|c| c.is_alphanumeric() || " -_".contains(c)),
+                "track must be names like Oral,Spotlight",
+            )?,
+            None => Vec::new(),
+        };
         req.filters = Filters {
             categories,
             venues,
+            tracks,
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
         };

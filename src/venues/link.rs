@@ -1,0 +1,143 @@
+//! One work, several versions: finds the arXiv paper a venue record is a version of (the
+//! arXiv id the source names, else the same normalised title and first author's surname),
+//! records the link and gives the arXiv paper the venue and track.
+
+use super::Record;
+use crate::domain::Paper;
+use crate::index::{Ranking, SearchIndex, SearchRequest};
+use crate::store::{Link, Store};
+use std::collections::HashMap;
+
+/// Candidates looked at per venue record.
+const CANDIDATES: usize = 5;
+
+/// Title letters and digits only, lower-cased: `Attention Is All You Need!` and
+/// `Attention is all you need` are the same key.
+pub fn title_key(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The first author's surname (last word of the name), lower-cased, letters only.
+pub fn first_surname(authors: &[String]) -> String {
+    authors
+        .first()
+        .and_then(|a| a.split_whitespace().last())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn same_work(venue: &Paper, arxiv: &Paper) -> bool {
+    title_key(&venue.title) == title_key(&arxiv.title)
+        && first_surname(&venue.authors) == first_surname(&arxiv.authors)
+}
+
+/// Links these records to their arXiv papers, where found, and stamps each arXiv paper with
+/// the record's venue. Returns the links made now (known ones are not counted again).
+pub async fn link(
+    store: &dyn Store,
+    index: &SearchIndex,
+    records: &[Record],
+) -> anyhow::Result<u64> {
+    // Candidates: the named arXiv id, else papers whose title has the record's title words.
+    let queries: Vec<(usize, String)> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.arxiv.is_none())
+        .map(|(i, r)| {
+            let words: Vec<String> = r
+                .paper
+                .title
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            (i, format!("ti:\"{}\"", words.join(" ")))
+        })
+        .collect();
+    let index = index.clone();
+    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(usize, String)>> {
+        let mut found = Vec::new();
+        for (i, q) in queries {
+            let hits = index.search(&SearchRequest::new(&q, CANDIDATES), Ranking::default())?;
+            found.extend(
+                hits.hits
+                    .into_iter()
+                    .filter(|h| crate::domain::ArxivId::parse(&h.id).is_ok())
+                    .map(|h| (i, h.id)),
+            );
+        }
+        Ok(found)
+    })
+    .await??;
+    let mut candidates: Vec<(usize, String)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.arxiv.as_ref().map(|a| (i, a.to_string())))
+        .collect();
+    candidates.extend(found);
+    let ids: Vec<String> = candidates.iter().map(|(_, id)| id.clone()).collect();
+    let arxiv: HashMap<String, Paper> = store
+        .papers_by_id(&ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut links = Vec::new();
+    let mut stamped: Vec<Paper> = Vec::new();
+    for (i, id) in candidates {
+        let record = &records[i];
+        let Some(target) = arxiv.get(&id) else {
+            continue;
+        };
+        let named = record.arxiv.is_some();
+        if links.iter().any(|l: &Link| l.id == record.paper.id)
+            || !(named || same_work(&record.paper, target))
+        {
+            continue;
+        }
+        links.push(Link {
+            id: record.paper.id.clone(),
+            arxiv_id: id,
+            method: if named { "arxiv-id" } else { "title-author" }.into(),
+        });
+        if target.venue != record.paper.venue {
+            stamped.push(Paper {
+                venue: record.paper.venue.clone(),
+                ..target.clone()
+            });
+        }
+    }
+    if links.is_empty() {
+        return Ok(0);
+    }
+    let new = store.link_versions(&links).await?;
+    if !stamped.is_empty() {
+        store.upsert_batch(&stamped).await?;
+    }
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_punctuation_and_spacing() {
+        assert_eq!(
+            title_key("Provable and Practical: Efficient Exploration"),
+            title_key("Provable and practical -- efficient  exploration")
+        );
+        assert_eq!(
+            first_surname(&["Haque Ishfaq".into(), "Pan Xu".into()]),
+            "ishfaq"
+        );
+        assert_eq!(first_surname(&[]), "");
+    }
+}

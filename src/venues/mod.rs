@@ -1,0 +1,234 @@
+//! Venue imports: ICLR and ICML editions from OpenReview (API v2 and v1) and PMLR, live or
+//! from saved files, each paper stored with its venue, year and track and linked to its
+//! arXiv version.
+
+mod html;
+mod link;
+pub mod openreview;
+pub mod pmlr;
+mod run;
+pub mod worker;
+
+pub use run::{Outcome, run};
+
+use crate::domain::{ArxivId, Paper};
+use crate::fetch::FetchConfig;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a venue edition is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// OpenReview API v2 (`PAPERS_OPENREVIEW_URL`): ICLR 2024 on, ICML 2023 on.
+    Openreview,
+    /// OpenReview API v1 (`PAPERS_OPENREVIEW_V1_URL`): ICLR before 2024, decisions as replies.
+    OpenreviewV1,
+    /// PMLR proceedings (`PAPERS_PMLR_URL`): ICML, one volume per year.
+    Pmlr,
+}
+
+impl Source {
+    /// The source used when none is named: PMLR for ICML, OpenReview v2 or v1 for ICLR.
+    pub fn default_for(venue: &str, year: u16) -> Self {
+        match (venue, year) {
+            ("ICML", _) => Source::Pmlr,
+            (_, y) if y < 2024 => Source::OpenreviewV1,
+            _ => Source::Openreview,
+        }
+    }
+}
+
+/// One import of a venue edition: the job's parameters and the CLI's arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRequest {
+    /// `ICLR` or `ICML` (any case on input).
+    pub venue: String,
+    pub year: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// A saved OpenReview JSON dump or a PMLR volume folder instead of the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_file: Option<PathBuf>,
+    /// Also store rejected, withdrawn and workshop papers.
+    #[serde(default)]
+    pub include_rejected: bool,
+}
+
+/// Venues this service knows how to import.
+pub const VENUES: [&str; 2] = ["ICLR", "ICML"];
+
+impl ImportRequest {
+    /// Checks the venue and year, and fills in the default source.
+    pub fn validated(mut self) -> Result<Self, String> {
+        self.venue = self.venue.trim().to_ascii_uppercase();
+        if !VENUES.contains(&self.venue.as_str()) {
+            return Err(format!(
+                "unknown venue {:?}: use one of {}",
+                self.venue,
+                VENUES.join(", ")
+            ));
+        }
+        if !(2013..=2100).contains(&self.year) {
+            return Err(format!("year {} is out of range", self.year));
+        }
+        let source = self
+            .source
+            .unwrap_or_else(|| Source::default_for(&self.venue, self.year));
+        if source == Source::Pmlr && self.venue != "ICML" {
+            return Err("PMLR holds ICML proceedings only".into());
+        }
+        if source == Source::Pmlr && self.from_file.is_none() && pmlr::volume(self.year).is_none() {
+            return Err(format!("no PMLR volume is known for ICML {}", self.year));
+        }
+        self.source = Some(source);
+        Ok(self)
+    }
+
+    pub fn source(&self) -> Source {
+        self.source
+            .unwrap_or_else(|| Source::default_for(&self.venue, self.year))
+    }
+}
+
+/// Where the sources are and how politely to fetch from them.
+#[derive(Debug, Clone)]
+pub struct VenueConfig {
+    pub openreview_url: String,
+    pub openreview_v1_url: String,
+    pub pmlr_url: String,
+    /// Pause between two requests to one source.
+    pub interval: Duration,
+    pub fetch: FetchConfig,
+}
+
+impl Default for VenueConfig {
+    fn default() -> Self {
+        VenueConfig {
+            openreview_url: "https://api2.openreview.net".into(),
+            openreview_v1_url: "https://api.openreview.net".into(),
+            pmlr_url: "https://proceedings.mlr.press".into(),
+            interval: Duration::from_secs(1),
+            fetch: FetchConfig::default(),
+        }
+    }
+}
+
+/// A paper as a venue source gives it, with the arXiv id the source names, if any.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub paper: Paper,
+    pub arxiv: Option<ArxivId>,
+    /// Accepted at the main conference: by its track, or by where the source lists it.
+    pub accepted: bool,
+}
+
+/// One page of a source: its records (accepted or not), and where the next page starts.
+#[derive(Debug)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// Entries of the page that could not be read (logged, counted as skipped).
+    pub unreadable: u64,
+    /// `None` after the last page.
+    pub next: Option<String>,
+}
+
+/// Tracks that count as accepted at the main conference.
+pub const ACCEPTED: [&str; 3] = ["Oral", "Spotlight", "Poster"];
+
+/// A decision or venue string as a track: `ICLR 2024 oral` and `Accept (Oral)` are `Oral`,
+/// `notable top 25%` is `Spotlight`, `Invite to Workshop Track` is `Workshop`.
+pub fn track_from(decision: &str) -> Option<String> {
+    let d = decision.to_lowercase();
+    let track = if d.contains("withdraw") {
+        "Withdrawn"
+    } else if d.contains("reject") || d.starts_with("submitted to") {
+        "Rejected"
+    } else if d.contains("oral") || d.contains("top 5%") {
+        "Oral"
+    } else if d.contains("spotlight") || d.contains("top 25%") {
+        "Spotlight"
+    } else if d.contains("workshop") {
+        "Workshop"
+    } else if d.contains("poster") || d.contains("accept") || d.contains("notable") {
+        "Poster"
+    } else {
+        return None;
+    };
+    Some(track.to_string())
+}
+
+/// Whether a paper of this track is accepted at the main conference.
+pub fn is_accepted(track: Option<&str>) -> bool {
+    track.is_some_and(|t| ACCEPTED.contains(&t))
+}
+
+/// An arXiv id in a link such as `https://arxiv.org/abs/2402.12354v2`.
+pub fn arxiv_in_url(url: &str) -> Option<ArxivId> {
+    let (_, rest) = url.split_once("arxiv.org/")?;
+    let rest = rest
+        .strip_prefix("abs/")
+        .or_else(|| rest.strip_prefix("pdf/"))?;
+    ArxivId::parse(rest.trim_end_matches(".pdf")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_become_tracks() {
+        for (raw, track) in [
+            ("ICLR 2024 oral", Some("Oral")),
+            ("ICLR 2024 spotlight", Some("Spotlight")),
+            ("ICLR 2024 poster", Some("Poster")),
+            ("ICLR 2023 notable top 5%", Some("Oral")),
+            ("Accept (Oral)", Some("Oral")),
+            ("Accept (Poster)", Some("Poster")),
+            ("ICLR 2017 Poster", Some("Poster")),
+            ("Invite to Workshop Track", Some("Workshop")),
+            ("Reject", Some("Rejected")),
+            ("Submitted to ICLR 2024", Some("Rejected")),
+            (
+                "ICLR 2024 Conference Withdrawn Submission",
+                Some("Withdrawn"),
+            ),
+            ("", None),
+        ] {
+            assert_eq!(track_from(raw).as_deref(), track, "{raw}");
+        }
+        assert!(is_accepted(Some("Spotlight")));
+        assert!(!is_accepted(Some("Workshop")));
+        assert!(!is_accepted(None));
+    }
+
+    #[test]
+    fn requests_are_checked_and_get_a_source() {
+        let req = |venue: &str, year| ImportRequest {
+            venue: venue.into(),
+            year,
+            source: None,
+            from_file: None,
+            include_rejected: false,
+        };
+        assert_eq!(
+            req("iclr", 2024).validated().unwrap().source,
+            Some(Source::Openreview)
+        );
+        assert_eq!(
+            req("ICLR", 2018).validated().unwrap().source,
+            Some(Source::OpenreviewV1)
+        );
+        assert_eq!(
+            req("ICML", 2016).validated().unwrap().source,
+            Some(Source::Pmlr)
+        );
+        assert!(req("NeurIPS", 2024).validated().is_err());
+        assert!(req("ICML", 2015).validated().is_err(), "no volume known");
+        assert_eq!(
+            arxiv_in_url("https://arxiv.org/pdf/1703.05175v2.pdf").map(|a| a.to_string()),
+            Some("1703.05175".to_string())
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The background worker of `papers serve`: takes queued import jobs one at a time, runs
+//! them, records their progress, and resumes jobs whose process stopped.
+
+use super::{ImportRequest, Outcome, VenueConfig};
+use crate::index::SearchIndex;
+use crate::store::{Job, JobProgress, JobStatus, Store, now};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often an idle worker looks for queued jobs.
+const POLL: Duration = Duration::from_secs(1);
+/// A running job whose heartbeat is older than this lost its process; it is queued again
+/// and resumes from its checkpoint. A page takes far less.
+pub const STALE: Duration = Duration::from_secs(120);
+
+/// The job kind of a venue import.
+pub const KIND: &str = "venue";
+
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub index: SearchIndex,
+    pub config: VenueConfig,
+}
+
+impl Worker {
+    /// Runs jobs until `shutdown`. A job interrupted by shutdown stays `running`; the next
+    /// start resumes it once its heartbeat is stale.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(POLL);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let stale_before = now() - STALE.as_secs() as i64;
+            let reason = "resumed: the process running it stopped";
+            match self.store.requeue_stale_jobs(stale_before, reason).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(jobs = n, "requeued jobs whose process stopped"),
+                Err(e) => tracing::warn!(error = %e, "cannot look for stale jobs"),
+            }
+            loop {
+                let ran = tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    ran = self.run_once() => ran,
+                };
+                match ran {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot take a job");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one queued job and runs it to its end; `false` when none was queued.
+    pub async fn run_once(&self) -> anyhow::Result<bool> {
+        let Some(job) = self.store.claim_job().await? else {
+            return Ok(false);
+        };
+        tracing::info!(job = job.id, params = %job.params, "job started");
+        let result = self.execute(&job).await;
+        match result {
+            Ok(outcome) if outcome.cancelled => {
+                tracing::info!(job = job.id, %outcome, "job cancelled");
+            }
+            Ok(outcome) => {
+                tracing::info!(job = job.id, %outcome, "job done");
+                self.store.finish_job(job.id, JobStatus::Done, None).await?;
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::warn!(job = job.id, error = %reason, "job failed");
+                self.store
+                    .finish_job(job.id, JobStatus::Failed, Some(&reason))
+                    .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn execute(&self, job: &Job) -> anyhow::Result<Outcome> {
+        if job.kind != KIND {
+            anyhow::bail!("unknown job kind {:?}", job.kind);
+        }
+        let req: ImportRequest = serde_json::from_str(&job.params)
+            .map_err(|e| anyhow::anyhow!("bad job parameters: {e}"))?;
+        let req = req.validated().map_err(anyhow::Error::msg)?;
+        let from = Outcome::resume(&JobProgress {
+            fetched: job.fetched,
+            stored: job.stored,
+            skipped: job.skipped,
+            message: String::new(),
+            checkpoint: job.checkpoint.clone(),
+        });
+        let store = self.store.clone();
+        let id = job.id;
+        super::run(
+            self.store.as_ref(),
+            &self.index,
+            &self.config,
+            &req,
+            from,
+            |outcome: Outcome| {
+                let store = store.clone();
+                async move {
+                    let status = store.job_progress(id, &outcome.progress()).await?;
+                    Ok(status == JobStatus::Running)
+                }
+            },
+        )
+        .await
+    }
+}
