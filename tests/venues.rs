@@ -773,6 +773,13 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
         )
         .await;
         assert_eq!(page.status, 200, "{backend}");
+        let r = http(
+            addr,
+            format!("GET /api/admin/imports HTTP/1.1\r\nCookie: {cookie}").as_bytes(),
+            b"",
+        )
+        .await;
+        assert_eq!(r.status, 401, "{backend}: the API takes the token only");
         let csrf = page
             .body
             .split("name=\"csrf\" value=\"")
