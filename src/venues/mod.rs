@@ -137,15 +137,16 @@ pub struct Page {
 /// Tracks that count as accepted at the main conference.
 pub const ACCEPTED: [&str; 3] = ["Oral", "Spotlight", "Poster"];
 
-/// A decision or venue string as a track: `ICLR 2024 oral` and `Accept (Oral)` are `Oral`,
-/// `notable top 25%` is `Spotlight`, `Invite to Workshop Track` is `Workshop`.
+/// A decision or venue string as a track: `ICLR 2024 oral`, `Accept (Oral)` and
+/// `Accept (Talk)` are `Oral`, `Accept: notable-top-25%` is `Spotlight`, `Invite to Workshop
+/// Track` is `Workshop`.
 pub fn track_from(decision: &str) -> Option<String> {
-    let d = decision.to_lowercase();
+    let d = decision.to_lowercase().replace('-', " ");
     let track = if d.contains("withdraw") {
         "Withdrawn"
     } else if d.contains("reject") || d.starts_with("submitted to") {
         "Rejected"
-    } else if d.contains("oral") || d.contains("top 5%") {
+    } else if d.contains("oral") || d.contains("talk") || d.contains("top 5%") {
         "Oral"
     } else if d.contains("spotlight") || d.contains("top 25%") {
         "Spotlight"
@@ -184,6 +185,9 @@ mod tests {
             ("ICLR 2024 spotlight", Some("Spotlight")),
             ("ICLR 2024 poster", Some("Poster")),
             ("ICLR 2023 notable top 5%", Some("Oral")),
+            ("Accept: notable-top-25%", Some("Spotlight")),
+            ("Accept: poster", Some("Poster")),
+            ("Accept (Talk)", Some("Oral")),
             ("Accept (Oral)", Some("Oral")),
             ("Accept (Poster)", Some("Poster")),
             ("ICLR 2017 Poster", Some("Poster")),
