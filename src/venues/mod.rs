@@ -132,6 +132,8 @@ pub struct Page {
     pub unreadable: u64,
     /// `None` after the last page.
     pub next: Option<String>,
+    /// Entries the whole import will read, when the source says.
+    pub total: Option<u64>,
 }
 
 /// Tracks that count as accepted at the main conference.
