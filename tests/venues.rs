@@ -179,6 +179,18 @@ async fn editions_import_with_their_tracks_and_skip_what_was_not_accepted() {
         );
         let r = get(addr, b"/venue/ICLR.2018/feed?group=Oral").await;
         assert_eq!(r.body.matches("<entry>").count(), 23, "{backend}");
+        let page = get(addr, b"/venues").await;
+        assert!(
+            page.body.contains(
+                "<a href=\"/venue/ICLR.2018\">ICLR 2018</a> <span class=\"n\">337</span>"
+            ),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("/venue/ICML.2024?group=Spotlight"),
+            "{backend}"
+        );
         let r = get(addr, b"/api/venues").await;
         let venues = r.json();
         let editions: Vec<String> = venues["venues"]
