@@ -30,6 +30,15 @@ pub enum Source {
 }
 
 impl Source {
+    /// The name the API, the CLI and the admin form use: `openreview`, `openreview-v1`, `pmlr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Openreview => "openreview",
+            Source::OpenreviewV1 => "openreview-v1",
+            Source::Pmlr => "pmlr",
+        }
+    }
+
     /// The source used when none is named: PMLR for ICML, OpenReview v2 or v1 for ICLR.
     pub fn default_for(venue: &str, year: u16) -> Self {
         match (venue, year) {
@@ -207,6 +216,13 @@ mod tests {
         assert!(is_accepted(Some("Spotlight")));
         assert!(!is_accepted(Some("Workshop")));
         assert!(!is_accepted(None));
+    }
+
+    #[test]
+    fn source_names_match_their_serialised_form() {
+        for s in [Source::Openreview, Source::OpenreviewV1, Source::Pmlr] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
     }
 
     #[test]

@@ -135,8 +135,7 @@ impl From<Job> for JobView {
     fn from(job: Job) -> Self {
         let req: Option<ImportRequest> = serde_json::from_str(&job.params).ok();
         let source = req.as_ref().map_or(String::new(), |r| {
-            let name = serde_json::to_value(r.source()).ok();
-            let name = name.as_ref().and_then(|v| v.as_str()).unwrap_or("");
+            let name = r.source().name();
             match &r.from_file {
                 Some(path) => format!("{name} file {}", path.display()),
                 None => name.to_string(),
@@ -449,8 +448,10 @@ async fn form_start(
     let source = match form.source.as_str() {
         "" | "default" => None,
         s => Some(
-            serde_json::from_value(serde_json::Value::String(s.into()))
-                .map_err(|_| AppError::BadRequest(format!("unknown source {s:?}")))?,
+            [Source::Openreview, Source::OpenreviewV1, Source::Pmlr]
+                .into_iter()
+                .find(|known| known.name() == s)
+                .ok_or_else(|| AppError::BadRequest(format!("unknown source {s:?}")))?,
         ),
     };
     start(
