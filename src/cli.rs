@@ -61,7 +61,8 @@ async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     let services = Services::open(global).await?;
     services.catch_up().await?;
-    let progress = Progress::new("importing", None);
+    // A bar whose length is the source's total, once a page has said it.
+    let progress = Progress::new("importing", Some(0));
     let started = std::time::Instant::now();
     let outcome = crate::venues::run(
         services.store.as_ref(),
@@ -70,6 +71,7 @@ async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
         &req,
         crate::venues::Outcome::default(),
         |o: crate::venues::Outcome| {
+            progress.set_length(o.total.unwrap_or(o.fetched as u64));
             progress.advance((o.fetched as u64).saturating_sub(progress.done()));
             async { Ok(true) }
         },

@@ -179,6 +179,18 @@ async fn editions_import_with_their_tracks_and_skip_what_was_not_accepted() {
         );
         let r = get(addr, b"/venue/ICLR.2018/feed?group=Oral").await;
         assert_eq!(r.body.matches("<entry>").count(), 23, "{backend}");
+        let page = get(addr, b"/venues").await;
+        assert!(
+            page.body.contains(
+                "<a href=\"/venue/ICLR.2018\">ICLR 2018</a> <span class=\"n\">337</span>"
+            ),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("/venue/ICML.2024?group=Spotlight"),
+            "{backend}"
+        );
         let r = get(addr, b"/api/venues").await;
         let venues = r.json();
         let editions: Vec<String> = venues["venues"]
@@ -687,39 +699,7 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
     for backend in backends() {
         let db = fresh_db(backend).await;
         let config = replay.config();
-        let mut server = db
-            .papers()
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("PAPERS_ADMIN_TOKEN", TOKEN)
-            .env("PAPERS_OPENREVIEW_URL", &config.openreview_url)
-            .env("PAPERS_OPENREVIEW_V1_URL", &config.openreview_v1_url)
-            .env("PAPERS_PMLR_URL", &config.pmlr_url)
-            .env("PAPERS_VENUE_INTERVAL", "0")
-            .env("RUST_LOG", "debug")
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let stderr = server.stderr.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            use std::io::BufRead;
-            let mut all = String::new();
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(line.clone());
-                all.push_str(&line);
-                all.push('\n');
-            }
-            all
-        });
-        let addr: std::net::SocketAddr = loop {
-            let line = rx.recv().expect("the server logs its address");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().parse().unwrap();
-            }
-        };
+        let (mut server, addr, log) = spawn_server(&db, &config, "0", "debug");
         let wrong = "wrong-token-guess-1234";
         let body = r#"{"venue": "ICLR", "year": 2018}"#;
         assert_eq!(
@@ -773,6 +753,13 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
         )
         .await;
         assert_eq!(page.status, 200, "{backend}");
+        let r = http(
+            addr,
+            format!("GET /api/admin/imports HTTP/1.1\r\nCookie: {cookie}").as_bytes(),
+            b"",
+        )
+        .await;
+        assert_eq!(r.status, 401, "{backend}: the API takes the token only");
         let csrf = page
             .body
             .split("name=\"csrf\" value=\"")
@@ -826,7 +813,7 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
             .arg(server.id().to_string())
             .status();
         server.wait().unwrap();
-        let log = reader.join().unwrap();
+        let log = log.join().unwrap();
         assert!(
             log.contains("admin request refused"),
             "{backend}: refusals are logged"
@@ -985,5 +972,132 @@ async fn a_venue_record_naming_its_arxiv_id_links_by_it() {
             "{backend}: one work, one document"
         );
         services.close().await.unwrap();
+    }
+}
+
+/// Starts `papers serve` on `db` with the replay as its sources, logging at `log`; returns
+/// the process, its address, and a thread that ends with the whole log once it stops.
+fn spawn_server(
+    db: &common::TestDb,
+    config: &VenueConfig,
+    interval: &str,
+    log: &str,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::BufRead;
+    let mut server = db
+        .papers()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("PAPERS_ADMIN_TOKEN", TOKEN)
+        .env("PAPERS_OPENREVIEW_URL", &config.openreview_url)
+        .env("PAPERS_OPENREVIEW_V1_URL", &config.openreview_v1_url)
+        .env("PAPERS_PMLR_URL", &config.pmlr_url)
+        .env("PAPERS_VENUE_INTERVAL", interval)
+        .env("RUST_LOG", log)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = server.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let addr = loop {
+        let line = rx.recv().expect("the server logs its address");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().parse().unwrap();
+        }
+    };
+    (server, addr, reader)
+}
+
+async fn wait_for_job(
+    addr: std::net::SocketAddr,
+    id: i64,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let job = api(
+            addr,
+            "GET",
+            &format!("/api/admin/imports/{id}"),
+            "",
+            Some(TOKEN),
+        )
+        .await
+        .json();
+        if done(&job) {
+            return job;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stopping_mid_import_queues_the_job_and_the_next_start_finishes_it() {
+    let Some(shared) = shared_dir() else { return };
+    let replay = replay::start(&shared.join("data")).await;
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        // 322 PMLR paper pages, 20 ms apart: time enough to stop the server mid-way.
+        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0.02", "papers=info");
+        let r = api(
+            addr,
+            "POST",
+            "/api/admin/imports",
+            r#"{"venue": "ICML", "year": 2016}"#,
+            Some(TOKEN),
+        )
+        .await;
+        let id = r.json()["id"].as_i64().unwrap();
+        wait_for_job(addr, id, |j| j["fetched"].as_i64() >= Some(50)).await;
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(server.id().to_string())
+            .status();
+        assert!(server.wait().unwrap().success(), "{backend}: a clean stop");
+
+        let store = papers::store::connect(&db.url).await.unwrap();
+        let job = store.job(id).await.unwrap().unwrap();
+        assert_eq!(
+            job.status,
+            papers::store::JobStatus::Queued,
+            "{backend}: never left running"
+        );
+        assert!(job.message.contains("interrupted"), "{}", job.message);
+        assert!(job.checkpoint.is_some() && job.fetched < 322, "{job:?}");
+        store.close().await;
+
+        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0", "papers=info");
+        let job = wait_for_job(addr, id, |j| {
+            j["status"] == "done" || j["status"] == "failed"
+        })
+        .await;
+        assert_eq!(
+            (job["status"].as_str(), job["fetched"].as_i64()),
+            (Some("done"), Some(322)),
+            "{backend}: {job}"
+        );
+        let r = get(addr, b"/api/venues").await;
+        assert_eq!(r.json()["venues"][0]["count"], 322, "{backend}: {}", r.body);
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(server.id().to_string())
+            .status();
+        server.wait().unwrap();
     }
 }

@@ -174,6 +174,9 @@ pub trait Store: Send + Sync {
     /// when it was in neither state.
     async fn retry_job(&self, id: i64) -> StoreResult<bool>;
 
+    /// Queues a running job again (its process is stopping), with `reason` as its message.
+    async fn requeue_job(&self, id: i64, reason: &str) -> StoreResult<()>;
+
     /// Queues again the running jobs whose heartbeat is older than `stale_before` (their
     /// process stopped), with `reason` as their message; returns how many.
     async fn requeue_stale_jobs(&self, stale_before: i64, reason: &str) -> StoreResult<u64>;

@@ -425,6 +425,17 @@ where
         Ok(done.is_some())
     }
 
+    async fn requeue_job(&self, id: i64, reason: &str) -> StoreResult<()> {
+        let sql = "UPDATE jobs SET status = 'queued', message = $1 \
+             WHERE id = $2 AND status = 'running'";
+        sqlx::query::<DB>(sql)
+            .bind(reason.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn requeue_stale_jobs(&self, stale_before: i64, reason: &str) -> StoreResult<u64> {
         let sql = "UPDATE jobs SET status = 'queued', message = $1 \
              WHERE status = 'running' AND (heartbeat IS NULL OR heartbeat < $2) RETURNING id";

@@ -30,6 +30,15 @@ pub enum Source {
 }
 
 impl Source {
+    /// The name the API, the CLI and the admin form use: `openreview`, `openreview-v1`, `pmlr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Openreview => "openreview",
+            Source::OpenreviewV1 => "openreview-v1",
+            Source::Pmlr => "pmlr",
+        }
+    }
+
     /// The source used when none is named: PMLR for ICML, OpenReview v2 or v1 for ICLR.
     pub fn default_for(venue: &str, year: u16) -> Self {
         match (venue, year) {
@@ -132,20 +141,23 @@ pub struct Page {
     pub unreadable: u64,
     /// `None` after the last page.
     pub next: Option<String>,
+    /// Entries the whole import will read, when the source says.
+    pub total: Option<u64>,
 }
 
 /// Tracks that count as accepted at the main conference.
 pub const ACCEPTED: [&str; 3] = ["Oral", "Spotlight", "Poster"];
 
-/// A decision or venue string as a track: `ICLR 2024 oral` and `Accept (Oral)` are `Oral`,
-/// `notable top 25%` is `Spotlight`, `Invite to Workshop Track` is `Workshop`.
+/// A decision or venue string as a track: `ICLR 2024 oral`, `Accept (Oral)` and
+/// `Accept (Talk)` are `Oral`, `Accept: notable-top-25%` is `Spotlight`, `Invite to Workshop
+/// Track` is `Workshop`.
 pub fn track_from(decision: &str) -> Option<String> {
-    let d = decision.to_lowercase();
+    let d = decision.to_lowercase().replace('-', " ");
     let track = if d.contains("withdraw") {
         "Withdrawn"
     } else if d.contains("reject") || d.starts_with("submitted to") {
         "Rejected"
-    } else if d.contains("oral") || d.contains("top 5%") {
+    } else if d.contains("oral") || d.contains("talk") || d.contains("top 5%") {
         "Oral"
     } else if d.contains("spotlight") || d.contains("top 25%") {
         "Spotlight"
@@ -184,6 +196,9 @@ mod tests {
             ("ICLR 2024 spotlight", Some("Spotlight")),
             ("ICLR 2024 poster", Some("Poster")),
             ("ICLR 2023 notable top 5%", Some("Oral")),
+            ("Accept: notable-top-25%", Some("Spotlight")),
+            ("Accept: poster", Some("Poster")),
+            ("Accept (Talk)", Some("Oral")),
             ("Accept (Oral)", Some("Oral")),
             ("Accept (Poster)", Some("Poster")),
             ("ICLR 2017 Poster", Some("Poster")),
@@ -201,6 +216,13 @@ mod tests {
         assert!(is_accepted(Some("Spotlight")));
         assert!(!is_accepted(Some("Workshop")));
         assert!(!is_accepted(None));
+    }
+
+    #[test]
+    fn source_names_match_their_serialised_form() {
+        for s in [Source::Openreview, Source::OpenreviewV1, Source::Pmlr] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub async fn fetch_page(
             records: Vec::new(),
             unreadable: 0,
             next: None,
+            total: None,
         });
     };
     let base = if v1 {
@@ -99,10 +100,16 @@ pub async fn fetch_page(
     } else {
         None
     };
+    // API v2 says how many notes match; that is the whole import when it has one part.
+    let total = body
+        .get("count")
+        .and_then(Value::as_u64)
+        .filter(|_| all.len() == 1);
     Ok(Page {
         records,
         unreadable,
         next,
+        total,
     })
 }
 

@@ -274,6 +274,7 @@ pub async fn fetch_page(
         records,
         unreadable,
         next: (end < ids.len()).then(|| end.to_string()),
+        total: Some(ids.len() as u64),
     })
 }
 

@@ -27,6 +27,9 @@ pub struct Outcome {
     pub checkpoint: Option<String>,
     /// The import stopped because its job was cancelled.
     pub cancelled: bool,
+    /// Entries the whole import reads, when the source says (for progress bars).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 impl Outcome {
@@ -92,6 +95,7 @@ where
                     records: records.get(start..end).unwrap_or_default().to_vec(),
                     unreadable: if start == 0 { *skipped } else { 0 },
                     next: (end < records.len()).then(|| end.to_string()),
+                    total: Some(records.len() as u64 + skipped),
                 }
             }
             None => fetch_page(&fetcher, config, req, checkpoint).await?,
@@ -100,6 +104,7 @@ where
         outcome.skipped += page.unreadable as i64;
         store_page(store, index, req, &page.records, &mut outcome).await?;
         outcome.checkpoint = page.next;
+        outcome.total = page.total.or(outcome.total);
         let go_on = report(outcome.clone()).await?;
         if !go_on {
             outcome.cancelled = true;

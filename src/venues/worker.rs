@@ -25,8 +25,9 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Runs jobs until `shutdown`. A job interrupted by shutdown stays `running`; the next
-    /// start resumes it once its heartbeat is stale.
+    /// Runs jobs until `shutdown`. A job interrupted by shutdown is queued again and resumes
+    /// from its checkpoint at the next start; one whose process died is queued again once
+    /// its heartbeat is stale.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut tick = tokio::time::interval(POLL);
         loop {
@@ -42,16 +43,26 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "cannot look for stale jobs"),
             }
             loop {
-                let ran = tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    ran = self.run_once() => ran,
-                };
-                match ran {
-                    Ok(true) => continue,
-                    Ok(false) => break,
+                let job = match self.store.claim_job().await {
+                    Ok(Some(job)) => job,
+                    Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot take a job");
                         break;
+                    }
+                };
+                tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        let reason = "interrupted by a server stop; resumes at the next start";
+                        if let Err(e) = self.store.requeue_job(job.id, reason).await {
+                            tracing::warn!(job = job.id, error = %e, "cannot queue the interrupted job again");
+                        }
+                        return;
+                    }
+                    result = self.execute(&job) => {
+                        if let Err(e) = self.finish(&job, result).await {
+                            tracing::warn!(job = job.id, error = %e, "cannot record the end of a job");
+                        }
                     }
                 }
             }
@@ -63,8 +74,13 @@ impl Worker {
         let Some(job) = self.store.claim_job().await? else {
             return Ok(false);
         };
-        tracing::info!(job = job.id, params = %job.params, "job started");
         let result = self.execute(&job).await;
+        self.finish(&job, result).await?;
+        Ok(true)
+    }
+
+    /// Records how a job ended: done, failed with the reason, or left cancelled.
+    async fn finish(&self, job: &Job, result: anyhow::Result<Outcome>) -> anyhow::Result<()> {
         match result {
             Ok(outcome) if outcome.cancelled => {
                 tracing::info!(job = job.id, %outcome, "job cancelled");
@@ -81,10 +97,11 @@ impl Worker {
                     .await?;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn execute(&self, job: &Job) -> anyhow::Result<Outcome> {
+        tracing::info!(job = job.id, params = %job.params, "job started");
         if job.kind != KIND {
             anyhow::bail!("unknown job kind {:?}", job.kind);
         }

@@ -56,8 +56,9 @@ fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// Proof that the request carries the admin token (`Authorization: Bearer …`) or session
-/// cookie. Refusals are logged without anything the client sent.
+/// Proof that the request carries the admin token (`Authorization: Bearer …`), or, on the
+/// HTML routes only, the session cookie. Refusals are logged without anything the client
+/// sent.
 pub struct Authorized;
 
 impl FromRequestParts<AppState> for Authorized {
@@ -65,7 +66,8 @@ impl FromRequestParts<AppState> for Authorized {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let admin = state.admin.as_ref().ok_or(AppError::NotFound)?;
-        if authorized(admin, &parts.headers) {
+        let cookie_ok = !parts.uri.path().starts_with("/api/");
+        if authorized(admin, &parts.headers, cookie_ok) {
             return Ok(Authorized);
         }
         tracing::warn!(path = %parts.uri.path(), "admin request refused: no valid token");
@@ -73,7 +75,7 @@ impl FromRequestParts<AppState> for Authorized {
     }
 }
 
-fn authorized(admin: &Admin, headers: &HeaderMap) -> bool {
+fn authorized(admin: &Admin, headers: &HeaderMap, cookie_ok: bool) -> bool {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -81,7 +83,7 @@ fn authorized(admin: &Admin, headers: &HeaderMap) -> bool {
     if let Some(token) = bearer {
         return same(token.trim(), &admin.token);
     }
-    cookie(headers, COOKIE).is_some_and(|c| same(&c, &admin.session))
+    cookie_ok && cookie(headers, COOKIE).is_some_and(|c| same(&c, &admin.session))
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -133,8 +135,7 @@ impl From<Job> for JobView {
     fn from(job: Job) -> Self {
         let req: Option<ImportRequest> = serde_json::from_str(&job.params).ok();
         let source = req.as_ref().map_or(String::new(), |r| {
-            let name = serde_json::to_value(r.source()).ok();
-            let name = name.as_ref().and_then(|v| v.as_str()).unwrap_or("");
+            let name = r.source().name();
             match &r.from_file {
                 Some(path) => format!("{name} file {}", path.display()),
                 None => name.to_string(),
@@ -354,7 +355,7 @@ fn login_page(status: StatusCode, refused: bool) -> Result<Response, PageError> 
 /// `/admin`: the login form, or the jobs with a form to start one.
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     let admin = state.admin.as_ref().ok_or(AppError::NotFound)?;
-    if !authorized(admin, &headers) {
+    if !authorized(admin, &headers, true) {
         return login_page(StatusCode::UNAUTHORIZED, false);
     }
     let jobs: Vec<JobView> = state
@@ -447,8 +448,10 @@ async fn form_start(
     let source = match form.source.as_str() {
         "" | "default" => None,
         s => Some(
-            serde_json::from_value(serde_json::Value::String(s.into()))
-                .map_err(|_| AppError::BadRequest(format!("unknown source {s:?}")))?,
+            [Source::Openreview, Source::OpenreviewV1, Source::Pmlr]
+                .into_iter()
+                .find(|known| known.name() == s)
+                .ok_or_else(|| AppError::BadRequest(format!("unknown source {s:?}")))?,
         ),
     };
     start(
