@@ -1,6 +1,8 @@
 //! `papers serve`: the web server, the index follower and graceful shutdown.
 
 use crate::config::Global;
+use crate::embed::backfill;
+use crate::embed::{EmbedOptions, Meaning};
 use crate::index::CommitPolicy;
 use crate::services::Services;
 use crate::web::{self, AppState};
@@ -12,8 +14,9 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(global: &Global, bind: SocketAddr, embed: &EmbedOptions) -> anyhow::Result<()> {
     let services = Services::open(global).await?;
+    let meaning = Meaning::open(embed, &global.data_dir, &*services.store).await?;
     services.catch_up().await?;
     let papers = services.store.count().await?;
     if papers == 0 {
@@ -37,7 +40,12 @@ pub async fn serve(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    let state = AppState::new(services.store.clone(), services.index.clone());
+    if let Some(m) = &meaning {
+        let follow = backfill::follow(m.semantic.clone(), services.store.clone(), shutdown.clone());
+        tokio::spawn(follow);
+    }
+    let mut state = AppState::new(services.store.clone(), services.index.clone());
+    state.meaning = meaning;
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;

@@ -91,6 +91,9 @@ pub struct ApiResults {
     hits: Vec<ApiHit>,
     facets: Facets,
     query: QueryInfo,
+    /// Whether the hits were reranked by meaning (absent when no embedder is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reranked: Option<bool>,
     took_ms: f64,
 }
 
@@ -132,6 +135,7 @@ pub async fn search(
             read_as: found.query.read_as(),
             notes: found.query.notes,
         },
+        reranked: found.reranked,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
 }
@@ -185,7 +189,7 @@ pub async fn categories(State(state): State<AppState>) -> Result<Json<Categories
 #[derive(OpenApi)]
 #[openapi(
     info(title = "papers", description = "Search arXiv and venue papers"),
-    paths(search, paper, categories)
+    paths(search, paper, categories, super::similar::similar)
 )]
 pub struct ApiDoc;
 

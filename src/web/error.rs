@@ -14,6 +14,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many searches at once; retry in a moment")]
     TooBusy,
+    /// A feature that is not configured on this server.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -24,6 +27,7 @@ impl AppError {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

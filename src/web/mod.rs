@@ -7,6 +7,7 @@ pub mod links;
 mod pages;
 pub mod params;
 pub mod search;
+mod similar;
 mod views;
 
 use crate::index::{Ranking, SearchIndex};
@@ -43,6 +44,8 @@ pub struct AppState {
     pub ranking: Ranking,
     /// Permits for searches in flight; none left means 429.
     pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// Reranking and related papers, when an embedder is configured.
+    pub meaning: Option<crate::embed::Meaning>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             index,
             ranking: Ranking::default(),
             search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
+            meaning: None,
         }
     }
 }
@@ -74,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
+        .merge(similar::routes())
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)

@@ -88,6 +88,8 @@ struct SearchPage {
     to: String,
     category: String,
     venue: String,
+    /// With an embedder: whether this page was reranked, and the link that flips it.
+    rerank: Option<(bool, String)>,
 }
 
 pub async fn search(
@@ -153,6 +155,9 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         to: params.to.clone().unwrap_or_default(),
         category: params.category.clone().unwrap_or_default(),
         venue: params.venue.clone().unwrap_or_default(),
+        rerank: found
+            .reranked
+            .map(|done| (done, links::with_rerank(params, !done))),
     }
 }
 
@@ -161,6 +166,8 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
 struct PaperPage {
     paper: PaperView,
     bibtex: String,
+    /// Papers nearest in meaning (empty without an embedder).
+    related: Vec<PaperView>,
 }
 
 #[derive(Template)]
@@ -253,8 +260,37 @@ async fn paper_page(state: &AppState, id: &str) -> Result<Html<String>, PageErro
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
+    let related = related_papers(state, &paper.id).await;
     render(&PaperPage {
         bibtex: bibtex(&paper),
         paper: PaperView::new(&paper),
+        related: related.iter().map(PaperView::new).collect(),
     })
+}
+
+/// Related papers shown on a paper's page.
+const RELATED: usize = 8;
+
+/// The papers nearest in meaning to paper `id`; none without an embedder or when the
+/// paper has no vector yet (a failure is logged: the page shows without them).
+async fn related_papers(state: &AppState, id: &str) -> Vec<crate::domain::Paper> {
+    let Some(meaning) = &state.meaning else {
+        return Vec::new();
+    };
+    let probe = crate::embed::similar::Probe::Paper(id.to_string());
+    match meaning
+        .semantic
+        .related(&*state.store, &probe, RELATED, None)
+        .await
+    {
+        Ok(found) => found
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "related papers failed");
+            Vec::new()
+        }
+    }
 }
