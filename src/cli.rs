@@ -163,17 +163,20 @@ async fn eval(args: &EvalArgs, opts: &EmbedOptions) -> anyhow::Result<()> {
         None
     };
     let scores = crate::eval::run_with(&args.beir, &args.split, &args.title_boost, rerank).await?;
-    println!(
-        "split {} ({} queries)",
-        args.split,
-        scores.first().map_or(0, |s| s.queries)
-    );
-    println!("title_boost  rerank  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
+    println!("split  queries  title_boost  rerank  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
     for s in &scores {
         let rerank = s.rerank_weight.map_or("-".into(), |w| format!("{w:.2}"));
         println!(
-            "{:>11.2}  {:>6}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
-            s.title_boost, rerank, s.ndcg_at_10, s.recall_at_100, s.mrr_at_10, s.p50_ms, s.p95_ms
+            "{:<5}  {:>7}  {:>11.2}  {:>6}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
+            s.split,
+            s.queries,
+            s.title_boost,
+            rerank,
+            s.ndcg_at_10,
+            s.recall_at_100,
+            s.mrr_at_10,
+            s.p50_ms,
+            s.p95_ms
         );
     }
     Ok(())

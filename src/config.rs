@@ -119,9 +119,9 @@ pub struct EvalArgs {
     /// A BEIR collection: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
     #[arg(long)]
     pub beir: PathBuf,
-    /// Which qrels to score against.
-    #[arg(long, default_value = "test")]
-    pub split: String,
+    /// Which qrels to score against (comma-separated for several in one run).
+    #[arg(long, default_value = "test", value_delimiter = ',')]
+    pub split: Vec<String>,
     /// Weights to try for the title field (comma-separated); the first is the default.
     #[arg(long, value_delimiter = ',')]
     pub title_boost: Vec<f32>,

@@ -1,7 +1,7 @@
 //! Ranking quality on a BEIR collection: nDCG@10, Recall@100, MRR@10 and latency.
 
 use crate::embed::Embedder;
-use crate::embed::rerank::fuse;
+use crate::embed::rerank::{fuse, meaning_text};
 use crate::embed::semantic::Semantic;
 use crate::import::{self, Format};
 use crate::index::{Hit, Ranking, SearchIndex, SearchRequest, Syncer};
@@ -19,6 +19,8 @@ const DEPTH: usize = 100;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Scores {
+    /// Which qrels were scored.
+    pub split: String,
     pub title_boost: f32,
     /// The cosine's share in the fused score, when reranked.
     pub rerank_weight: Option<f32>,
@@ -50,14 +52,14 @@ pub struct RerankEval {
 /// Imports `dir/corpus.jsonl` into a scratch database and index, then scores the queries
 /// of `dir/qrels/<split>.tsv` once per title weight.
 pub async fn run(dir: &Path, split: &str, title_boosts: &[f32]) -> anyhow::Result<Vec<Scores>> {
-    run_with(dir, split, title_boosts, None).await
+    run_with(dir, &[split.to_string()], title_boosts, None).await
 }
 
-/// `run`, and with `rerank` also the reranked rankings (once per title weight and rerank
-/// weight), after embedding the corpus.
+/// `run` over several splits (one import, one embedding), and with `rerank` also the
+/// reranked rankings (once per title weight and rerank weight), after embedding the corpus.
 pub async fn run_with(
     dir: &Path,
-    split: &str,
+    splits: &[String],
     title_boosts: &[f32],
     rerank: Option<RerankEval>,
 ) -> anyhow::Result<Vec<Scores>> {
@@ -74,33 +76,40 @@ pub async fn run_with(
     syncer.close().await?;
     index.refresh()?;
 
-    let qrels = read_qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
-    let queries = read_queries(&dir.join("queries.jsonl"), &qrels)?;
+    let semantic = match &rerank {
+        Some(r) => {
+            let semantic = Semantic::open(r.embedder.clone(), scratch.path(), &*store).await?;
+            let progress = Progress::new("embedding", Some(store.count().await? as u64));
+            semantic.catch_up(&*store, 64, Some(&progress)).await?;
+            progress.finish();
+            Some(semantic)
+        }
+        None => None,
+    };
     let boosts = if title_boosts.is_empty() {
         vec![Ranking::default().title_boost]
     } else {
         title_boosts.to_vec()
     };
     let mut all = Vec::new();
-    for &title_boost in &boosts {
-        let ranking = Ranking {
-            title_boost,
-            ..Ranking::default()
-        };
-        all.push(score(&index, &queries, &qrels, ranking)?);
-    }
-    if let Some(rerank) = rerank {
-        let semantic = Semantic::open(rerank.embedder.clone(), scratch.path(), &*store).await?;
-        let progress = Progress::new("embedding", Some(store.count().await? as u64));
-        semantic.catch_up(&*store, 64, Some(&progress)).await?;
-        progress.finish();
+    for split in splits {
+        let qrels = read_qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
+        let queries = read_queries(&dir.join("queries.jsonl"), &qrels)?;
         for &title_boost in &boosts {
             let ranking = Ranking {
                 title_boost,
                 ..Ranking::default()
             };
-            let scored = score_reranked(&index, &semantic, &queries, &qrels, ranking, &rerank);
-            all.extend(scored.await?);
+            let mut scores = vec![score(&index, &queries, &qrels, ranking)?];
+            if let (Some(semantic), Some(rerank)) = (&semantic, &rerank) {
+                let reranked =
+                    score_reranked(&index, semantic, &queries, &qrels, ranking, rerank).await?;
+                scores.extend(reranked);
+            }
+            for mut s in scores {
+                s.split = split.clone();
+                all.push(s);
+            }
         }
     }
     store.close().await;
@@ -139,7 +148,8 @@ async fn score_reranked(
         let hits = index
             .search(&SearchRequest::new(&q.text, depth), ranking)?
             .hits;
-        let vector = semantic.embedder.embed(vec![q.text.clone()]).await?;
+        let text = meaning_text(&crate::query::parse(&q.text));
+        let vector = semantic.embedder.embed(vec![text]).await?;
         let vector = vector.first().context("no query vector")?;
         let cosines: Vec<Option<f32>> = {
             let set = semantic.read();
@@ -192,6 +202,7 @@ impl Tally {
                 .unwrap_or(0.0)
         };
         Scores {
+            split: String::new(),
             title_boost,
             rerank_weight,
             queries,

@@ -67,6 +67,7 @@ async fn local_model_matches_sentence_transformers() {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "text {i}: norm {norm}");
         let cosine = papers::embed::dot(v, &r);
+        eprintln!("text {i}: cosine {cosine:.6} with sentence-transformers");
         assert!(
             cosine >= 0.999,
             "text {i}: cosine {cosine} with sentence-transformers"

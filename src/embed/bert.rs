@@ -39,9 +39,8 @@ pub struct Bert {
 }
 
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
+    /// Query, key and value projections as one matrix product.
+    qkv: Linear,
     attention_out: Linear,
     attention_norm: LayerNorm,
     intermediate: Linear,
@@ -60,9 +59,7 @@ impl Bert {
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
                 Ok(Layer {
-                    query: linear(h, h, l.pp("attention.self.query"))?,
-                    key: linear(h, h, l.pp("attention.self.key"))?,
-                    value: linear(h, h, l.pp("attention.self.value"))?,
+                    qkv: fused_qkv(h, &l.pp("attention.self"))?,
                     attention_out: linear(h, h, l.pp("attention.output.dense"))?,
                     attention_norm: layer_norm(h, eps, l.pp("attention.output.LayerNorm"))?,
                     intermediate: linear(h, cfg.intermediate_size, l.pp("intermediate.dense"))?,
@@ -88,46 +85,57 @@ impl Bert {
         let device = ids.device();
         let positions = Tensor::arange(0u32, tokens as u32, device)?;
         let types = ids.zeros_like()?;
-        let mut x = self
+        let x = self
             .word
             .forward(ids)?
             .broadcast_add(&self.position.forward(&positions)?)?
             .add(&self.token_type.forward(&types)?)?;
-        x = self.norm.forward(&x)?;
+        let mut x = self.norm.forward(&x)?.reshape((batch * tokens, ()))?;
         // Padding gets a large negative bias before the softmax: [batch, 1, 1, tokens].
         let bias =
             ((mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?.reshape((batch, 1, 1, tokens))?;
         for layer in &self.layers {
-            x = layer.forward(&x, &bias, self.heads)?;
+            x = layer.forward(&x, &bias, batch, self.heads)?;
         }
-        Ok(x)
+        x.reshape((batch, tokens, ()))
     }
 }
 
 impl Layer {
-    fn forward(&self, x: &Tensor, bias: &Tensor, heads: usize) -> Result<Tensor> {
-        let (batch, tokens, hidden) = x.dims3()?;
-        let d = hidden / heads;
-        let split = |t: Tensor| {
-            t.reshape((batch, tokens, heads, d))?
+    /// `x` is `[batch × tokens, hidden]`: every projection is one large matrix product.
+    fn forward(&self, x: &Tensor, bias: &Tensor, batch: usize, heads: usize) -> Result<Tensor> {
+        let (rows, hidden) = x.dims2()?;
+        let (tokens, d) = (rows / batch, hidden / heads);
+        let qkv = self.qkv.forward(x)?;
+        let split = |i: usize| {
+            qkv.narrow(1, i * hidden, hidden)?
+                .reshape((batch, tokens, heads, d))?
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = split(self.query.forward(x)?)?;
-        let k = split(self.key.forward(x)?)?;
-        let v = split(self.value.forward(x)?)?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (d as f64).sqrt()))?.broadcast_add(bias)?;
+        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
+        let q = (q * (1.0 / (d as f64).sqrt()))?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .reshape((batch, tokens, hidden))?;
+        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((rows, hidden))?;
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + x)?)?;
         let h = self.intermediate.forward(&x)?.gelu_erf()?;
         self.output_norm.forward(&(self.output.forward(&h)? + x)?)
     }
+}
+
+/// The query, key and value projections of `vb` stacked into one `[3h, h]` linear layer.
+fn fused_qkv(h: usize, vb: &VarBuilder) -> Result<Linear> {
+    let part = |name: &str| -> Result<(Tensor, Tensor)> {
+        let p = vb.pp(name);
+        Ok((p.get((h, h), "weight")?, p.get(h, "bias")?))
+    };
+    let (q, k, v) = (part("query")?, part("key")?, part("value")?);
+    let weight = Tensor::cat(&[&q.0, &k.0, &v.0], 0)?;
+    let bias = Tensor::cat(&[&q.1, &k.1, &v.1], 0)?;
+    Ok(Linear::new(weight, Some(bias)))
 }
 
 /// Loads weights from a safetensors file read into memory (no mmap: this crate forbids

@@ -16,7 +16,7 @@ const BATCH: usize = 16;
 
 pub struct LocalEmbedder {
     inner: Arc<Model>,
-    /// The threads the model's matrix products run on.
+    /// The threads batches run on (`PAPERS_EMBED_THREADS`).
     pool: Arc<rayon::ThreadPool>,
     name: String,
 }
@@ -133,6 +133,11 @@ impl Embedder for LocalEmbedder {
 
     async fn embed(&self, texts: Vec<String>) -> anyhow::Result<Vec<Vec<f32>>> {
         let (inner, pool) = (self.inner.clone(), self.pool.clone());
+        // A query (one text) does not queue behind a batch that is being embedded: it runs
+        // outside the batch pool.
+        if texts.len() <= 1 {
+            return tokio::task::spawn_blocking(move || inner.embed(&texts)).await?;
+        }
         tokio::task::spawn_blocking(move || pool.install(|| inner.embed(&texts))).await?
     }
 }

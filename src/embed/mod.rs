@@ -67,7 +67,7 @@ pub struct EmbedOptions {
         default_value_t = 30
     )]
     pub embed_timeout_secs: u64,
-    /// Threads the local model uses (default: every core).
+    /// Threads the local model embeds batches of papers on (default: every core).
     #[arg(long, global = true, env = "PAPERS_EMBED_THREADS")]
     pub embed_threads: Option<usize>,
     /// Whether searches rerank when `rerank` is not given.
