@@ -156,22 +156,30 @@ async fn eval(args: &EvalArgs, opts: &EmbedOptions) -> anyhow::Result<()> {
         };
         Some(crate::eval::RerankEval {
             embedder,
-            depth: opts.fusion().depth,
+            depths: if args.rerank_depths.is_empty() {
+                vec![opts.fusion().depth]
+            } else {
+                args.rerank_depths.clone()
+            },
             weights,
         })
     } else {
         None
     };
     let scores = crate::eval::run_with(&args.beir, &args.split, &args.title_boost, rerank).await?;
-    println!("split  queries  title_boost  rerank  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
+    println!(
+        "split  queries  title_boost  rerank  depth  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms"
+    );
     for s in &scores {
         let rerank = s.rerank_weight.map_or("-".into(), |w| format!("{w:.2}"));
+        let depth = s.rerank_depth.map_or("-".into(), |d| d.to_string());
         println!(
-            "{:<5}  {:>7}  {:>11.2}  {:>6}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
+            "{:<5}  {:>7}  {:>11.2}  {:>6}  {:>5}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
             s.split,
             s.queries,
             s.title_boost,
             rerank,
+            depth,
             s.ndcg_at_10,
             s.recall_at_100,
             s.mrr_at_10,

@@ -131,4 +131,7 @@ pub struct EvalArgs {
     /// Cosine weights to try when reranking (comma-separated; default: the server's).
     #[arg(long, value_delimiter = ',')]
     pub rerank_weight: Vec<f32>,
+    /// BM25 candidates to rerank, each scored (comma-separated; default: the server's).
+    #[arg(long, value_delimiter = ',')]
+    pub rerank_depths: Vec<usize>,
 }

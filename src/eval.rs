@@ -24,6 +24,8 @@ pub struct Scores {
     pub title_boost: f32,
     /// The cosine's share in the fused score, when reranked.
     pub rerank_weight: Option<f32>,
+    /// BM25 candidates reranked.
+    pub rerank_depth: Option<usize>,
     pub queries: usize,
     pub ndcg_at_10: f64,
     pub recall_at_100: f64,
@@ -45,7 +47,8 @@ type Qrels = HashMap<String, HashMap<String, u32>>;
 /// Reranking to score: the embedder, the candidates reranked and the weights to try.
 pub struct RerankEval {
     pub embedder: Arc<dyn Embedder>,
-    pub depth: usize,
+    /// BM25 candidates reranked (each scored).
+    pub depths: Vec<usize>,
     pub weights: Vec<f32>,
 }
 
@@ -131,8 +134,8 @@ fn score(
     Ok(tally.scores(ranking.title_boost, None))
 }
 
-/// Scores BM25 top `depth` reranked with each weight; latency counts the BM25 search, the
-/// query's embedding and the fusion.
+/// Scores BM25 top K reranked, for each K of `rerank.depths` and each weight; latency counts
+/// the BM25 search, the query's embedding and the fusion.
 async fn score_reranked(
     index: &SearchIndex,
     semantic: &Semantic,
@@ -141,34 +144,37 @@ async fn score_reranked(
     ranking: Ranking,
     rerank: &RerankEval,
 ) -> anyhow::Result<Vec<Scores>> {
-    let mut tallies: Vec<Tally> = rerank.weights.iter().map(|_| Tally::default()).collect();
-    let depth = rerank.depth.max(DEPTH);
-    for q in queries {
-        let started = Instant::now();
-        let hits = index
-            .search(&SearchRequest::new(&q.text, depth), ranking)?
-            .hits;
-        let text = meaning_text(&crate::query::parse(&q.text));
-        let vector = semantic.embedder.embed(vec![text]).await?;
-        let vector = vector.first().context("no query vector")?;
-        let cosines: Vec<Option<f32>> = {
-            let set = semantic.read();
-            hits.iter()
-                .take(rerank.depth)
-                .map(|h| set.get(&h.id).map(|v| crate::embed::dot(vector, v)))
-                .collect()
-        };
-        for (tally, &weight) in tallies.iter_mut().zip(&rerank.weights) {
-            let mut ranked = fuse(hits[..cosines.len()].to_vec(), &cosines, weight);
-            ranked.extend_from_slice(&hits[cosines.len()..]);
-            tally.add(&ranked, &qrels[&q.id], started);
+    let mut all = Vec::new();
+    for &depth in &rerank.depths {
+        let mut tallies: Vec<Tally> = rerank.weights.iter().map(|_| Tally::default()).collect();
+        for q in queries {
+            let started = Instant::now();
+            let hits = index
+                .search(&SearchRequest::new(&q.text, depth.max(DEPTH)), ranking)?
+                .hits;
+            let text = meaning_text(&crate::query::parse(&q.text));
+            let vector = semantic.embedder.embed(vec![text]).await?;
+            let vector = vector.first().context("no query vector")?;
+            let cosines: Vec<Option<f32>> = {
+                let set = semantic.read();
+                hits.iter()
+                    .take(depth)
+                    .map(|h| set.get(&h.id).map(|v| crate::embed::dot(vector, v)))
+                    .collect()
+            };
+            for (tally, &weight) in tallies.iter_mut().zip(&rerank.weights) {
+                let mut ranked = fuse(hits[..cosines.len()].to_vec(), &cosines, weight);
+                ranked.extend_from_slice(&hits[cosines.len()..]);
+                tally.add(&ranked, &qrels[&q.id], started);
+            }
         }
+        all.extend(tallies.into_iter().zip(&rerank.weights).map(|(t, &w)| {
+            let mut s = t.scores(ranking.title_boost, Some(w));
+            s.rerank_depth = Some(depth);
+            s
+        }));
     }
-    Ok(tallies
-        .into_iter()
-        .zip(&rerank.weights)
-        .map(|(t, &w)| t.scores(ranking.title_boost, Some(w)))
-        .collect())
+    Ok(all)
 }
 
 /// Sums of the metrics over queries, and their latencies.
@@ -205,6 +211,7 @@ impl Tally {
             split: String::new(),
             title_boost,
             rerank_weight,
+            rerank_depth: None,
             queries,
             ndcg_at_10: self.ndcg / n,
             recall_at_100: self.recall / n,

@@ -38,7 +38,12 @@ async fn real_responses_validate_against_the_openapi_document() {
         "{}",
         doc["openapi"]
     );
-    for path in ["/api/search", "/api/papers/{id}", "/api/categories"] {
+    for path in [
+        "/api/search",
+        "/api/papers/{id}",
+        "/api/categories",
+        "/api/similar",
+    ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
     }
     let params: Vec<&str> = doc["paths"]["/api/search"]["get"]["parameters"]
@@ -50,7 +55,7 @@ async fn real_responses_validate_against_the_openapi_document() {
     assert_eq!(
         params,
         [
-            "q", "page", "limit", "sort", "category", "venue", "from", "to"
+            "q", "page", "limit", "sort", "category", "venue", "from", "to", "rerank"
         ]
     );
 
@@ -69,6 +74,7 @@ async fn real_responses_validate_against_the_openapi_document() {
         ("/api/papers/2401.00004", 200, "ApiPaper"),
         ("/api/papers/9999.99999", 404, "ErrorBody"),
         ("/api/categories", 200, "Categories"),
+        ("/api/similar?id=2401.00003", 503, "ErrorBody"),
     ];
     for (target, want, schema) in cases {
         let (status, body) = get(addr, target).await;

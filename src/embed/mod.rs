@@ -71,7 +71,13 @@ pub struct EmbedOptions {
     #[arg(long, global = true, env = "PAPERS_EMBED_THREADS")]
     pub embed_threads: Option<usize>,
     /// Whether searches rerank when `rerank` is not given.
-    #[arg(long, global = true, env = "PAPERS_RERANK", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(
+        long = "rerank-default",
+        global = true,
+        env = "PAPERS_RERANK",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
     pub rerank: bool,
     /// BM25 candidates reranked.
     #[arg(long, global = true, env = "PAPERS_RERANK_DEPTH", default_value_t = Fusion::default().depth)]
