@@ -48,7 +48,11 @@ async fn local_model_matches_sentence_transformers() {
     let reference: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixtures.join("minilm_reference.json")).unwrap())
             .unwrap();
-    let embedder = options(Some(dir)).open().unwrap().unwrap();
+    // The same token cap as the reference (sentence-transformers' max_seq_length, 256): the
+    // long text is over 128 word pieces.
+    let mut opts = options(Some(dir));
+    opts.embed_max_tokens = reference["max_seq_length"].as_u64().unwrap() as usize;
+    let embedder = opts.open().unwrap().unwrap();
     assert_eq!(embedder.dim(), Some(384));
     let ours = embedder.embed(texts.clone()).await.unwrap();
     // One at a time too: padding in a batch must not change a text's vector.

@@ -40,7 +40,7 @@ pub struct EmbedOptions {
         long,
         global = true,
         env = "PAPERS_EMBED_MAX_TOKENS",
-        default_value_t = 256
+        default_value_t = 128
     )]
     pub embed_max_tokens: usize,
     /// An OpenAI-compatible embeddings endpoint (`http://host:port/v1/embeddings` or the
