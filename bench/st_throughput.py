@@ -21,7 +21,7 @@ def texts(path: str, n: int) -> list[str]:
                 break
             v = json.loads(line)
             title = v.get("title") or ""
-            body = v.get("abstract") or v.get("text") or ""
+            body = v.get("abstract") or v.get("summary") or v.get("text") or ""
             out.append(f"{title}. {body}" if body else title)
     return out
 

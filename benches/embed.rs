@@ -3,7 +3,7 @@
 //!
 //! Usage:
 //!   cargo bench --bench embed -- throughput MODEL_DIR CORPUS.jsonl N MAX_TOKENS
-//!       embeds the first N papers of CORPUS (BEIR `_id`/`title`/`text` or papers' own
+//!       embeds the first N papers of CORPUS (BEIR `title`/`text`, arXiv `title`/`summary` or
 //!       `id`/`title`/`abstract` lines; .zst read as such) and prints abstracts/s
 //!   cargo bench --bench embed -- scan N_VECTORS [DIM]
 //!       exact nearest-10 scan over N random unit vectors (fixed seed): p50/p95 ms and the
@@ -54,7 +54,7 @@ fn texts(corpus: &str, n: usize) -> Vec<String> {
         .take(n)
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-            paper_text(&s(&v, &["title"]), &s(&v, &["abstract", "text"]))
+            paper_text(&s(&v, &["title"]), &s(&v, &["abstract", "summary", "text"]))
         })
         .collect()
 }
