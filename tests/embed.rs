@@ -473,3 +473,62 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
         fake.delay_ms.store(0, Ordering::SeqCst);
     }
 }
+
+/// `papers serve` with the model embeds papers another process imports, in the background;
+/// `papers embed` meanwhile refuses, saying the server does it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_embeds_what_another_process_imports() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let Some(model) = model_dir() else { return };
+    for backend in common::backends() {
+        let db = common::fresh_db(backend).await;
+        let mut server = db
+            .papers()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("PAPERS_EMBED_MODEL_DIR", &model)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("server logs its address").unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+
+        let file = db.dir.path().join("p.jsonl");
+        common::write_jsonl(&file, (0..30).map(common::paper));
+        let (out, _, stderr) = common::run(db.papers().args(["import", "jsonl"]).arg(&file));
+        assert!(out.status.success(), "{backend}: {stderr}");
+        let (out, _, stderr) = common::run(
+            db.papers()
+                .arg("embed")
+                .env("PAPERS_EMBED_MODEL_DIR", &model),
+        );
+        assert!(!out.status.success(), "{backend}");
+        assert!(
+            stderr.contains("a running server embeds new papers"),
+            "{stderr}"
+        );
+
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let hits = loop {
+            let r = common::get(addr.as_str(), b"/api/similar?id=2401.00029&limit=3").await;
+            if r.status == 200 {
+                break r.json();
+            }
+            assert_eq!(r.status, 404, "{backend}: {}", r.body);
+            assert!(Instant::now() < deadline, "{backend}: never embedded");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        assert_eq!(ids(&hits).len(), 3, "{backend}: {hits}");
+        std::process::Command::new("kill")
+            .arg(server.id().to_string())
+            .status()
+            .unwrap();
+        assert!(server.wait().unwrap().success(), "{backend}: graceful exit");
+    }
+}
