@@ -1,6 +1,8 @@
 //! `papers serve`: the web server, the index follower and graceful shutdown.
 
 use crate::config::{Global, ServeArgs};
+use crate::embed::backfill;
+use crate::embed::{EmbedOptions, Meaning};
 use crate::index::CommitPolicy;
 use crate::ingest::{Arxiv, schedule};
 use crate::services::Services;
@@ -13,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> anyhow::Result<()> {
     let bind = args.bind;
     let services = Services::open(global).await?;
+    let meaning = Meaning::open(embed, &global.data_dir, &*services.store).await?;
     services.catch_up().await?;
     let papers = services.store.count().await?;
     if papers == 0 && args.sync.enabled {
@@ -71,9 +74,14 @@ pub async fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     {
         tracing::info!("admin disabled: set PAPERS_ADMIN_TOKEN to enable /admin");
     }
-    let state = AppState::new(services.store.clone(), services.index.clone())
+    if let Some(m) = &meaning {
+        let follow = backfill::follow(m.semantic.clone(), services.store.clone(), shutdown.clone());
+        tokio::spawn(follow);
+    }
+    let mut state = AppState::new(services.store.clone(), services.index.clone())
         .with_arxiv(arxiv)
         .with_admin_token(args.admin_token.clone());
+    state.meaning = meaning;
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;

@@ -3,6 +3,9 @@
 use crate::config::{
     Cli, Command, EvalArgs, Global, ImportCommand, SearchArgs, StatusArgs, VenueArgs,
 };
+use crate::embed::EmbedOptions;
+use crate::embed::backfill::{self, EmbedArgs};
+use crate::embed::semantic::Semantic;
 use crate::import;
 use crate::index::{Ranking, SearchRequest};
 use crate::progress::Progress;
@@ -13,15 +16,31 @@ use serde::Serialize;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Serve(args) => crate::app::serve(&global, &args).await,
+        Command::Serve(args) => crate::app::serve(&global, &args, &cli.embed).await,
         Command::Ingest(args) => crate::ingest::command::run(&global, args).await,
         Command::Import(ImportCommand::Venue(args)) => import_venue(&global, &args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
         Command::Reindex => reindex(&global).await,
         Command::Search(args) => search(&global, &args).await,
         Command::Status(args) => status(&global, &args).await,
-        Command::Eval(args) => eval(&args).await,
+        Command::Eval(args) => eval(&args, &cli.embed).await,
+        Command::Embed(args) => embed(&global, &cli.embed, &args).await,
     }
+}
+
+async fn embed(global: &Global, opts: &EmbedOptions, args: &EmbedArgs) -> anyhow::Result<()> {
+    let embedder = opts.open()?.context(
+        "no embedder configured: set PAPERS_EMBED_MODEL_DIR, or PAPERS_EMBED_URL and PAPERS_EMBED_MODEL",
+    )?;
+    let services = Services::open(global).await?;
+    let semantic = Semantic::open(embedder, &global.data_dir, &*services.store).await;
+    let done = match semantic {
+        Ok(s) => backfill::backlog(&s, &*services.store, args.batch).await,
+        Err(e) => Err(e),
+    };
+    services.close().await?;
+    println!("embedded {} papers", done?);
+    Ok(())
 }
 
 async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()> {
@@ -176,18 +195,47 @@ async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn eval(args: &EvalArgs) -> anyhow::Result<()> {
-    let scores = crate::eval::run(&args.beir, &args.split, &args.title_boost).await?;
+async fn eval(args: &EvalArgs, opts: &EmbedOptions) -> anyhow::Result<()> {
+    let rerank = if args.rerank {
+        let embedder = opts.open()?.context(
+            "--rerank needs an embedder: set PAPERS_EMBED_MODEL_DIR or PAPERS_EMBED_URL",
+        )?;
+        let weights = if args.rerank_weight.is_empty() {
+            vec![opts.fusion().weight]
+        } else {
+            args.rerank_weight.clone()
+        };
+        Some(crate::eval::RerankEval {
+            embedder,
+            depths: if args.rerank_depths.is_empty() {
+                vec![opts.fusion().depth]
+            } else {
+                args.rerank_depths.clone()
+            },
+            weights,
+        })
+    } else {
+        None
+    };
+    let scores = crate::eval::run_with(&args.beir, &args.split, &args.title_boost, rerank).await?;
     println!(
-        "split {} ({} queries)",
-        args.split,
-        scores.first().map_or(0, |s| s.queries)
+        "split  queries  title_boost  rerank  depth  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms"
     );
-    println!("title_boost  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms");
     for s in &scores {
+        let rerank = s.rerank_weight.map_or("-".into(), |w| format!("{w:.2}"));
+        let depth = s.rerank_depth.map_or("-".into(), |d| d.to_string());
         println!(
-            "{:>11.2}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
-            s.title_boost, s.ndcg_at_10, s.recall_at_100, s.mrr_at_10, s.p50_ms, s.p95_ms
+            "{:<5}  {:>7}  {:>11.2}  {:>6}  {:>5}  {:>7.4}  {:>10.4}  {:>6.4}  {:>6.2}  {:>6.2}",
+            s.split,
+            s.queries,
+            s.title_boost,
+            rerank,
+            depth,
+            s.ndcg_at_10,
+            s.recall_at_100,
+            s.mrr_at_10,
+            s.p50_ms,
+            s.p95_ms
         );
     }
     Ok(())

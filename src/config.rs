@@ -18,6 +18,8 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    #[command(flatten)]
+    pub embed: crate::embed::EmbedOptions,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,6 +63,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Measure ranking quality on a BEIR collection (nDCG@10, Recall@100, MRR@10).
     Eval(EvalArgs),
+    /// Embed every paper not embedded yet with the configured embedder, then exit.
+    Embed(crate::embed::backfill::EmbedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -249,10 +253,19 @@ pub struct EvalArgs {
     /// A BEIR collection: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
     #[arg(long)]
     pub beir: PathBuf,
-    /// Which qrels to score against.
-    #[arg(long, default_value = "test")]
-    pub split: String,
+    /// Which qrels to score against (comma-separated for several in one run).
+    #[arg(long, default_value = "test", value_delimiter = ',')]
+    pub split: Vec<String>,
     /// Weights to try for the title field (comma-separated); the first is the default.
     #[arg(long, value_delimiter = ',')]
     pub title_boost: Vec<f32>,
+    /// Also score BM25 reranked by the configured embedder (embeds the corpus first).
+    #[arg(long)]
+    pub rerank: bool,
+    /// Cosine weights to try when reranking (comma-separated; default: the server's).
+    #[arg(long, value_delimiter = ',')]
+    pub rerank_weight: Vec<f32>,
+    /// BM25 candidates to rerank, each scored (comma-separated; default: the server's).
+    #[arg(long, value_delimiter = ',')]
+    pub rerank_depths: Vec<usize>,
 }

@@ -1,12 +1,17 @@
 //! Ranking quality on a BEIR collection: nDCG@10, Recall@100, MRR@10 and latency.
 
+use crate::embed::Embedder;
+use crate::embed::rerank::{fuse, meaning_text};
+use crate::embed::semantic::Semantic;
 use crate::import::{self, Format};
-use crate::index::{Ranking, SearchIndex, SearchRequest, Syncer};
+use crate::index::{Hit, Ranking, SearchIndex, SearchRequest, Syncer};
+use crate::progress::Progress;
 use crate::store;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Hits retrieved per query (the depth of Recall@100).
@@ -14,7 +19,13 @@ const DEPTH: usize = 100;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Scores {
+    /// Which qrels were scored.
+    pub split: String,
     pub title_boost: f32,
+    /// The cosine's share in the fused score, when reranked.
+    pub rerank_weight: Option<f32>,
+    /// BM25 candidates reranked.
+    pub rerank_depth: Option<usize>,
     pub queries: usize,
     pub ndcg_at_10: f64,
     pub recall_at_100: f64,
@@ -33,9 +44,28 @@ struct Query {
 /// Relevance judgements: query id → (document id → grade).
 type Qrels = HashMap<String, HashMap<String, u32>>;
 
+/// Reranking to score: the embedder, the candidates reranked and the weights to try.
+pub struct RerankEval {
+    pub embedder: Arc<dyn Embedder>,
+    /// BM25 candidates reranked (each scored).
+    pub depths: Vec<usize>,
+    pub weights: Vec<f32>,
+}
+
 /// Imports `dir/corpus.jsonl` into a scratch database and index, then scores the queries
 /// of `dir/qrels/<split>.tsv` once per title weight.
 pub async fn run(dir: &Path, split: &str, title_boosts: &[f32]) -> anyhow::Result<Vec<Scores>> {
+    run_with(dir, &[split.to_string()], title_boosts, None).await
+}
+
+/// `run` over several splits (one import, one embedding), and with `rerank` also the
+/// reranked rankings (once per title weight and rerank weight), after embedding the corpus.
+pub async fn run_with(
+    dir: &Path,
+    splits: &[String],
+    title_boosts: &[f32],
+    rerank: Option<RerankEval>,
+) -> anyhow::Result<Vec<Scores>> {
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
     let url = format!("sqlite://{}", scratch.path().join("eval.db").display());
     let store = store::connect(&url).await?;
@@ -49,20 +79,41 @@ pub async fn run(dir: &Path, split: &str, title_boosts: &[f32]) -> anyhow::Resul
     syncer.close().await?;
     index.refresh()?;
 
-    let qrels = read_qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
-    let queries = read_queries(&dir.join("queries.jsonl"), &qrels)?;
+    let semantic = match &rerank {
+        Some(r) => {
+            let semantic = Semantic::open(r.embedder.clone(), scratch.path(), &*store).await?;
+            let progress = Progress::new("embedding", Some(store.count().await? as u64));
+            semantic.catch_up(&*store, 64, Some(&progress)).await?;
+            progress.finish();
+            Some(semantic)
+        }
+        None => None,
+    };
     let boosts = if title_boosts.is_empty() {
         vec![Ranking::default().title_boost]
     } else {
         title_boosts.to_vec()
     };
     let mut all = Vec::new();
-    for title_boost in boosts {
-        let ranking = Ranking {
-            title_boost,
-            ..Ranking::default()
-        };
-        all.push(score(&index, &queries, &qrels, ranking)?);
+    for split in splits {
+        let qrels = read_qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
+        let queries = read_queries(&dir.join("queries.jsonl"), &qrels)?;
+        for &title_boost in &boosts {
+            let ranking = Ranking {
+                title_boost,
+                ..Ranking::default()
+            };
+            let mut scores = vec![score(&index, &queries, &qrels, ranking)?];
+            if let (Some(semantic), Some(rerank)) = (&semantic, &rerank) {
+                let reranked =
+                    score_reranked(&index, semantic, &queries, &qrels, ranking, rerank).await?;
+                scores.extend(reranked);
+            }
+            for mut s in scores {
+                s.split = split.clone();
+                all.push(s);
+            }
+        }
     }
     store.close().await;
     Ok(all)
@@ -74,35 +125,101 @@ fn score(
     qrels: &Qrels,
     ranking: Ranking,
 ) -> anyhow::Result<Scores> {
-    let (mut ndcg, mut recall, mut mrr) = (0.0, 0.0, 0.0);
-    let mut latencies = Vec::with_capacity(queries.len());
+    let mut tally = Tally::default();
     for q in queries {
         let started = Instant::now();
         let results = index.search(&SearchRequest::new(&q.text, DEPTH), ranking)?;
-        latencies.push(started.elapsed().as_secs_f64() * 1e3);
-        let ranked: Vec<&str> = results.hits.iter().map(|h| h.id.as_str()).collect();
-        let judged = &qrels[&q.id];
-        ndcg += ndcg_at(&ranked, judged, 10);
-        recall += recall_at(&ranked, judged, DEPTH);
-        mrr += mrr_at(&ranked, judged, 10);
+        tally.add(&results.hits, &qrels[&q.id], started);
     }
-    latencies.sort_by(f64::total_cmp);
-    let n = queries.len().max(1) as f64;
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    Ok(Scores {
-        title_boost: ranking.title_boost,
-        queries: queries.len(),
-        ndcg_at_10: ndcg / n,
-        recall_at_100: recall / n,
-        mrr_at_10: mrr / n,
-        p50_ms: pct(0.5),
-        p95_ms: pct(0.95),
-    })
+    Ok(tally.scores(ranking.title_boost, None))
+}
+
+/// Scores BM25 top K reranked, for each K of `rerank.depths` and each weight; latency counts
+/// the BM25 search, the query's embedding and the fusion.
+async fn score_reranked(
+    index: &SearchIndex,
+    semantic: &Semantic,
+    queries: &[Query],
+    qrels: &Qrels,
+    ranking: Ranking,
+    rerank: &RerankEval,
+) -> anyhow::Result<Vec<Scores>> {
+    let mut all = Vec::new();
+    for &depth in &rerank.depths {
+        let mut tallies: Vec<Tally> = rerank.weights.iter().map(|_| Tally::default()).collect();
+        for q in queries {
+            let started = Instant::now();
+            let hits = index
+                .search(&SearchRequest::new(&q.text, depth.max(DEPTH)), ranking)?
+                .hits;
+            let text = meaning_text(&crate::query::parse(&q.text));
+            let vector = semantic.embedder.embed(vec![text]).await?;
+            let vector = vector.first().context("no query vector")?;
+            let cosines: Vec<Option<f32>> = {
+                let set = semantic.read();
+                hits.iter()
+                    .take(depth)
+                    .map(|h| set.get(&h.id).map(|v| crate::embed::dot(vector, v)))
+                    .collect()
+            };
+            for (tally, &weight) in tallies.iter_mut().zip(&rerank.weights) {
+                let mut ranked = fuse(hits[..cosines.len()].to_vec(), &cosines, weight);
+                ranked.extend_from_slice(&hits[cosines.len()..]);
+                tally.add(&ranked, &qrels[&q.id], started);
+            }
+        }
+        all.extend(tallies.into_iter().zip(&rerank.weights).map(|(t, &w)| {
+            let mut s = t.scores(ranking.title_boost, Some(w));
+            s.rerank_depth = Some(depth);
+            s
+        }));
+    }
+    Ok(all)
+}
+
+/// Sums of the metrics over queries, and their latencies.
+#[derive(Default)]
+struct Tally {
+    ndcg: f64,
+    recall: f64,
+    mrr: f64,
+    latencies: Vec<f64>,
+}
+
+impl Tally {
+    /// Adds one query's ranking; its latency runs from `started` to now.
+    fn add(&mut self, hits: &[Hit], judged: &HashMap<String, u32>, started: Instant) {
+        self.latencies.push(started.elapsed().as_secs_f64() * 1e3);
+        let ranked: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+        self.ndcg += ndcg_at(&ranked, judged, 10);
+        self.recall += recall_at(&ranked, judged, DEPTH);
+        self.mrr += mrr_at(&ranked, judged, 10);
+    }
+
+    fn scores(mut self, title_boost: f32, rerank_weight: Option<f32>) -> Scores {
+        let queries = self.latencies.len();
+        let latencies = &mut self.latencies;
+        latencies.sort_by(f64::total_cmp);
+        let n = queries.max(1) as f64;
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        Scores {
+            split: String::new(),
+            title_boost,
+            rerank_weight,
+            rerank_depth: None,
+            queries,
+            ndcg_at_10: self.ndcg / n,
+            recall_at_100: self.recall / n,
+            mrr_at_10: self.mrr / n,
+            p50_ms: pct(0.5),
+            p95_ms: pct(0.95),
+        }
+    }
 }
 
 /// nDCG with linear gains, as trec_eval and BEIR compute it.

@@ -43,6 +43,7 @@ async fn real_responses_validate_against_the_openapi_document() {
         "/api/papers/{id}",
         "/api/categories",
         "/api/sync",
+        "/api/similar",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
     }
@@ -55,7 +56,7 @@ async fn real_responses_validate_against_the_openapi_document() {
     assert_eq!(
         params,
         [
-            "q", "page", "limit", "sort", "category", "venue", "track", "from", "to"
+            "q", "page", "limit", "sort", "category", "venue", "track", "from", "to", "rerank"
         ]
     );
 
@@ -74,6 +75,7 @@ async fn real_responses_validate_against_the_openapi_document() {
         ("/api/papers/2401.00004", 200, "ApiPaper"),
         ("/api/papers/9999.99999", 404, "ErrorBody"),
         ("/api/categories", 200, "Categories"),
+        ("/api/similar?id=2401.00003", 503, "ErrorBody"),
     ];
     for (target, want, schema) in cases {
         let (status, body) = get(addr, target).await;

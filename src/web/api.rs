@@ -92,6 +92,9 @@ pub struct ApiResults {
     hits: Vec<ApiHit>,
     facets: Facets,
     query: QueryInfo,
+    /// Whether the hits were reranked by meaning (absent when no embedder is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reranked: Option<bool>,
     took_ms: f64,
 }
 
@@ -133,6 +136,7 @@ pub async fn search(
             read_as: found.query.read_as(),
             notes: found.query.notes,
         },
+        reranked: found.reranked,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
 }
@@ -211,6 +215,7 @@ pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError>
         paper,
         categories,
         sync,
+        super::similar::similar,
         super::admin::api_start,
         super::admin::api_list,
         super::admin::api_job,

@@ -21,6 +21,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Conflict(String),
+    /// A feature that is not configured on this server.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -34,6 +37,7 @@ impl AppError {
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

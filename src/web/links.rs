@@ -37,10 +37,25 @@ pub fn search_url(path: &str, p: &SearchParams) -> String {
     if let Some(limit) = p.limit {
         parts.push(format!("limit={limit}"));
     }
+    if let Some(rerank) = p.rerank {
+        parts.push(format!("rerank={rerank}"));
+    }
     if p.page() > 1 {
         parts.push(format!("page={}", p.page()));
     }
     format!("{path}?{}", parts.join("&"))
+}
+
+/// The same search reranked by meaning or not, from its first page.
+pub fn with_rerank(p: &SearchParams, rerank: bool) -> String {
+    search_url(
+        "/search",
+        &SearchParams {
+            rerank: Some(rerank),
+            page: None,
+            ..p.clone()
+        },
+    )
 }
 
 /// The same search on another page (filters and sort kept).

@@ -9,6 +9,7 @@ mod on_demand;
 mod pages;
 pub mod params;
 pub mod search;
+mod similar;
 mod venues;
 mod views;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub on_demand: Option<Arc<on_demand::OnDemand>>,
     /// The admin secret; `None` disables `/admin` and `/api/admin/…`.
     pub admin: Option<Arc<admin::Admin>>,
+    /// Reranking and related papers, when an embedder is configured.
+    pub meaning: Option<crate::embed::Meaning>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
             on_demand: None,
             admin: None,
+            meaning: None,
         }
     }
 
@@ -99,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::ready))
         .merge(admin::router())
         .merge(venues::router())
+        .merge(similar::routes())
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)

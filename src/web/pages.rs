@@ -90,6 +90,8 @@ struct SearchPage {
     category: String,
     venue: String,
     track: String,
+    /// With an embedder: whether this page was reranked, and the link that flips it.
+    rerank: Option<(bool, String)>,
 }
 
 pub async fn search(
@@ -158,6 +160,9 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         category: params.category.clone().unwrap_or_default(),
         venue: params.venue.clone().unwrap_or_default(),
         track: params.track.clone().unwrap_or_default(),
+        rerank: found
+            .reranked
+            .map(|done| (done, links::with_rerank(params, !done))),
     }
 }
 
@@ -167,6 +172,8 @@ struct PaperPage {
     paper: PaperView,
     bibtex: String,
     versions: Vec<super::venues::VersionLink>,
+    /// Papers nearest in meaning (empty without an embedder).
+    related: Vec<PaperView>,
 }
 
 #[derive(Template)]
@@ -355,9 +362,38 @@ async fn render_paper(
     state: &AppState,
     paper: &crate::domain::Paper,
 ) -> Result<Html<String>, PageError> {
+    let related = related_papers(state, &paper.id).await;
     render(&PaperPage {
+        related: related.iter().map(PaperView::new).collect(),
         versions: super::venues::versions(state, paper).await?,
         bibtex: bibtex(paper),
         paper: PaperView::new(paper),
     })
+}
+
+/// Related papers shown on a paper's page.
+const RELATED: usize = 8;
+
+/// The papers nearest in meaning to paper `id`; none without an embedder or when the
+/// paper has no vector yet (a failure is logged: the page shows without them).
+async fn related_papers(state: &AppState, id: &str) -> Vec<crate::domain::Paper> {
+    let Some(meaning) = &state.meaning else {
+        return Vec::new();
+    };
+    let probe = crate::embed::similar::Probe::Paper(id.to_string());
+    match meaning
+        .semantic
+        .related(&*state.store, &probe, RELATED, None)
+        .await
+    {
+        Ok(found) => found
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "related papers failed");
+            Vec::new()
+        }
+    }
 }

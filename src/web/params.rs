@@ -35,6 +35,9 @@ pub struct SearchParams {
     pub from: Option<String>,
     /// `YYYY-MM-DD`: first submitted on or before.
     pub to: Option<String>,
+    /// Rerank the best BM25 hits by meaning (when an embedder is configured; default from
+    /// the server's configuration).
+    pub rerank: Option<bool>,
 }
 
 impl SearchParams {

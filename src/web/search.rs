@@ -3,7 +3,8 @@
 use super::params::SearchParams;
 use super::{AppError, AppState};
 use crate::domain::Paper;
-use crate::index::Facets;
+use crate::embed::rerank::meaning_text;
+use crate::index::{Facets, Sort};
 use crate::query;
 
 /// A page of results, with each paper as the store has it.
@@ -14,6 +15,8 @@ pub struct Found {
     pub hits: Vec<FoundHit>,
     pub facets: Facets,
     pub query: query::Query,
+    /// Whether the hits were reranked by meaning; `None` without an embedder.
+    pub reranked: Option<bool>,
 }
 
 pub struct FoundHit {
@@ -26,8 +29,21 @@ pub struct FoundHit {
 
 /// Runs the search `params` describe. A query that is just an arXiv id finds that paper.
 pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppError> {
-    let req = params.to_request()?;
-    let (page, limit) = (params.page(), req.limit);
+    let mut req = params.to_request()?;
+    let (page, limit, offset) = (params.page(), req.limit, req.offset);
+    let meaning = state.meaning.as_ref();
+    let text = meaning_text(&req.query);
+    let rerank = meaning.filter(|m| {
+        params.rerank.unwrap_or(m.rerank_by_default)
+            && !text.is_empty()
+            && req.sort == Sort::Relevance
+            && offset + limit <= m.fusion.depth
+    });
+    if let Some(m) = rerank {
+        // Rerank the top K, then cut this page from them.
+        req.offset = 0;
+        req.limit = m.fusion.depth;
+    }
     if let Some(id) = &req.query.arxiv_id {
         let papers = state.store.papers_by_id(&[id.to_string()]).await?;
         let hits = papers
@@ -46,6 +62,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
             hits,
             facets: Facets::default(),
             query: req.query,
+            reranked: None,
         });
     }
     let _slot = state
@@ -60,7 +77,23 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    let results = results?;
+    let mut results = results?;
+    let mut query = req.query;
+    let reranked = match rerank {
+        Some(m) => {
+            let hits = std::mem::take(&mut results.hits);
+            let (hits, done) = match m.semantic.rerank(&text, hits, &m.fusion).await {
+                Ok(hits) => (hits, true),
+                Err((hits, skipped)) => {
+                    query.notes.push(skipped.to_string());
+                    (hits, false)
+                }
+            };
+            results.hits = hits.into_iter().skip(offset).take(limit).collect();
+            Some(done)
+        }
+        None => meaning.map(|_| false),
+    };
     let ids: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
     let mut papers: std::collections::HashMap<String, Paper> = state
         .store
@@ -93,6 +126,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
         limit,
         hits,
         facets: results.facets.unwrap_or_default(),
-        query: req.query,
+        query,
+        reranked,
     })
 }

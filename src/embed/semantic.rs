@@ -1,0 +1,113 @@
+//! The embedder together with the stored paper vectors: what reranking, related papers,
+//! `papers embed` and the server's background embedding share.
+
+use super::vectors::{VectorFile, VectorSet};
+use super::{Embedder, paper_text};
+use crate::progress::Progress;
+use crate::store::Store;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+#[derive(Clone)]
+pub struct Semantic {
+    pub embedder: Arc<dyn Embedder>,
+    pub vectors: Arc<RwLock<VectorSet>>,
+    file: Arc<tokio::sync::Mutex<VectorFile>>,
+}
+
+/// Counts of one catch-up.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Embedded {
+    pub papers: u64,
+    pub seq: i64,
+}
+
+impl Semantic {
+    /// Opens the vectors of `embedder`'s model under `data_dir/vectors`.
+    pub async fn open(
+        embedder: Arc<dyn Embedder>,
+        data_dir: &Path,
+        store: &dyn Store,
+    ) -> anyhow::Result<Self> {
+        let dim = match embedder.dim() {
+            Some(d) => d,
+            None => embedder
+                .embed(vec!["dimension probe".into()])
+                .await?
+                .first()
+                .map_or(0, Vec::len),
+        };
+        anyhow::ensure!(dim > 0, "the embedder returned an empty vector");
+        let database_id = store.database_id().await?;
+        let dir = data_dir.join("vectors");
+        let model = embedder.model().to_string();
+        let (file, set) =
+            tokio::task::spawn_blocking(move || VectorFile::open(&dir, &model, dim, &database_id))
+                .await??;
+        Ok(Semantic {
+            embedder,
+            vectors: Arc::new(RwLock::new(set)),
+            file: Arc::new(tokio::sync::Mutex::new(file)),
+        })
+    }
+
+    /// The highest change sequence number embedded.
+    pub fn watermark(&self) -> i64 {
+        self.read().watermark()
+    }
+
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, VectorSet> {
+        self.vectors.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Embeds every paper written after the watermark, `batch` papers at a time, each batch
+    /// stored before the next starts (so an interrupted run resumes where it stopped).
+    pub async fn catch_up(
+        &self,
+        store: &dyn Store,
+        batch: usize,
+        progress: Option<&Progress>,
+    ) -> anyhow::Result<Embedded> {
+        let mut file = self.file.lock().await;
+        let mut done = Embedded {
+            papers: 0,
+            seq: self.watermark(),
+        };
+        loop {
+            let changes = store.changes_since(done.seq, batch as i64).await?;
+            let Some(last) = changes.last() else { break };
+            done.seq = last.seq;
+            let texts = changes
+                .iter()
+                .map(|c| paper_text(&c.paper.title, &c.paper.abstract_text))
+                .collect();
+            let vectors = self.embedder.embed(texts).await?;
+            anyhow::ensure!(
+                vectors.len() == changes.len(),
+                "the embedder returned {} vectors for {} texts",
+                vectors.len(),
+                changes.len()
+            );
+            let rows: Vec<(String, i64, Vec<f32>)> = changes
+                .into_iter()
+                .zip(vectors)
+                .map(|(c, v)| (c.paper.id, c.seq, v))
+                .collect();
+            let dim = self.read().dim();
+            if let Some((id, _, v)) = rows.iter().find(|(_, _, v)| v.len() != dim) {
+                anyhow::bail!("vector of {id} has {} dimensions, not {dim}", v.len());
+            }
+            file.append(&rows)?;
+            let mut set = self.vectors.write().unwrap_or_else(|e| e.into_inner());
+            for (id, seq, v) in &rows {
+                set.insert(id, *seq, v);
+            }
+            drop(set);
+            done.papers += rows.len() as u64;
+            if let Some(p) = progress {
+                p.advance(rows.len() as u64);
+            }
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,227 @@
+//! Paper vectors kept durably in an append-only file beside the search index, one file per
+//! model, and in memory for reranking and related papers.
+//!
+//! Like the index, the vectors are derived from the database and follow its change
+//! sequence: the highest `seq` in the file is the watermark, and a changed paper is appended
+//! again (the later record wins). Each record is written whole and synced per batch; a torn
+//! record at the end (a crash mid-write) is cut off on open. The header records the model,
+//! the dimension and the database id, so another model or another database starts afresh
+//! instead of mixing vectors.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"PVECS01\n";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    model: String,
+    dim: usize,
+    database_id: String,
+}
+
+/// The vectors of one model, in memory.
+#[derive(Debug, Default)]
+pub struct VectorSet {
+    dim: usize,
+    ids: Vec<String>,
+    rows: HashMap<String, usize>,
+    data: Vec<f32>,
+    watermark: i64,
+}
+
+impl VectorSet {
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The highest change sequence number embedded.
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    pub fn get(&self, id: &str) -> Option<&[f32]> {
+        let row = *self.rows.get(id)?;
+        Some(&self.data[row * self.dim..(row + 1) * self.dim])
+    }
+
+    /// Adds or replaces the vector of `id`.
+    pub fn insert(&mut self, id: &str, seq: i64, vector: &[f32]) {
+        debug_assert_eq!(vector.len(), self.dim);
+        match self.rows.get(id) {
+            Some(&row) => self.data[row * self.dim..(row + 1) * self.dim].copy_from_slice(vector),
+            None => {
+                self.rows.insert(id.to_string(), self.ids.len());
+                self.ids.push(id.to_string());
+                self.data.extend_from_slice(vector);
+            }
+        }
+        self.watermark = self.watermark.max(seq);
+    }
+
+    /// The id of row `row` (rows are in the order papers were first embedded).
+    pub fn id(&self, row: usize) -> &str {
+        &self.ids[row]
+    }
+
+    /// Every stored paper with its vector, for scans.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[f32])> {
+        self.ids
+            .iter()
+            .zip(self.data.chunks_exact(self.dim.max(1)))
+            .map(|(id, v)| (id.as_str(), v))
+    }
+
+    /// An empty set of vectors of length `dim`.
+    pub fn new(dim: usize) -> Self {
+        VectorSet {
+            dim,
+            ..VectorSet::default()
+        }
+    }
+}
+
+/// The file of one model's vectors, opened for appending.
+pub struct VectorFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl VectorFile {
+    /// Opens (or starts) the file for `model` under `dir` and reads it into memory. A file
+    /// of another dimension or database is replaced.
+    pub fn open(
+        dir: &Path,
+        model: &str,
+        dim: usize,
+        database_id: &str,
+    ) -> anyhow::Result<(Self, VectorSet)> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(format!("{}.vec", file_stem(model)));
+        let header = Header {
+            model: model.to_string(),
+            dim,
+            database_id: database_id.to_string(),
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        file.try_lock().map_err(|_| {
+            anyhow::anyhow!(
+                "{} is in use by another papers process (a running server embeds new papers itself)",
+                path.display()
+            )
+        })?;
+        let set = match read_all(&mut file, &header) {
+            Ok((set, good_len)) => {
+                file.set_len(good_len)?;
+                set
+            }
+            Err(e) => {
+                if file.metadata()?.len() > 0 {
+                    tracing::info!(file = %path.display(), reason = %e, "starting the vectors afresh");
+                }
+                file.set_len(0)?;
+                let head = serde_json::to_vec(&header)?;
+                file.write_all(MAGIC)?;
+                file.write_all(&(head.len() as u32).to_le_bytes())?;
+                file.write_all(&head)?;
+                file.sync_data()?;
+                VectorSet::new(dim)
+            }
+        };
+        Ok((VectorFile { path, file }, set))
+    }
+
+    /// Appends one batch and syncs it to disk.
+    pub fn append(&mut self, batch: &[(String, i64, Vec<f32>)]) -> anyhow::Result<()> {
+        let mut buf = Vec::new();
+        for (id, seq, vector) in batch {
+            buf.extend_from_slice(&(id.len() as u32).to_le_bytes());
+            buf.extend_from_slice(id.as_bytes());
+            buf.extend_from_slice(&seq.to_le_bytes());
+            for x in vector {
+                buf.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        self.file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
+
+/// The file's stem for a model name: letters, digits, `-`, `_` and `.` kept.
+fn file_stem(model: &str) -> String {
+    model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Reads a whole file written for `expected`; returns the vectors and the length of its
+/// complete records.
+fn read_all(file: &mut File, expected: &Header) -> anyhow::Result<(VectorSet, u64)> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut r = BufReader::new(&mut *file);
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        bail!("not a vectors file");
+    }
+    let head_len = read_u32(&mut r)? as usize;
+    let mut head = vec![0; head_len];
+    r.read_exact(&mut head)?;
+    let header: Header = serde_json::from_slice(&head)?;
+    if &header != expected {
+        bail!("written for {header:?}");
+    }
+    let mut set = VectorSet::new(header.dim);
+    let mut good = (8 + 4 + head_len) as u64;
+    let mut vector = vec![0f32; header.dim];
+    let mut raw = vec![0u8; header.dim * 4];
+    while let Ok(id_len) = read_u32(&mut r) {
+        let mut id = vec![0; id_len as usize];
+        let mut seq = [0u8; 8];
+        if r.read_exact(&mut id).is_err()
+            || r.read_exact(&mut seq).is_err()
+            || r.read_exact(&mut raw).is_err()
+        {
+            break;
+        }
+        for (x, b) in vector.iter_mut().zip(raw.chunks_exact(4)) {
+            *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        let id = String::from_utf8(id).context("corrupt id")?;
+        set.insert(&id, i64::from_le_bytes(seq), &vector);
+        good += (4 + id_len as usize + 8 + raw.len()) as u64;
+    }
+    Ok((set, good))
+}
+
+fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
