@@ -717,7 +717,6 @@ fn serve_with_sync(
     db: &common::TestDb,
     arxiv: &str,
 ) -> (Killed, String, std::sync::mpsc::Receiver<String>) {
-    use std::io::{BufRead, BufReader};
     let mut server = db
         .papers()
         .env("PAPERS_ARXIV_SYNC", "true")
@@ -733,13 +732,7 @@ fn serve_with_sync(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server logs its address").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
+    let (addr, lines) = common::server_address(server.stderr.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {

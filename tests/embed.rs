@@ -478,7 +478,6 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
 /// `papers embed` meanwhile refuses, saying the server does it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_server_embeds_what_another_process_imports() {
-    use std::io::{BufRead, BufReader};
     use std::time::{Duration, Instant};
     let Some(model) = model_dir() else { return };
     for backend in common::backends() {
@@ -490,13 +489,7 @@ async fn a_running_server_embeds_what_another_process_imports() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("server logs its address").unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().to_string();
-            }
-        };
+        let (addr, lines) = common::server_address(server.stderr.take().unwrap());
         std::thread::spawn(move || lines.for_each(drop));
 
         let file = db.dir.path().join("p.jsonl");

@@ -3,7 +3,6 @@
 mod common;
 
 use common::{backends, fresh_db, paper, run, write_jsonl};
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -24,13 +23,7 @@ async fn a_running_server_indexes_what_another_process_imports() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("server logs its address").unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().to_string();
-            }
-        };
+        let (addr, lines) = common::server_address(server.stderr.take().unwrap());
         std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
 
         let file = db.dir.path().join("p.jsonl");

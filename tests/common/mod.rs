@@ -250,3 +250,21 @@ pub async fn serve_state(state: papers::web::AppState) -> std::net::SocketAddr {
     });
     addr
 }
+
+/// Reads a starting `papers serve`'s log until it names its address; returns the address
+/// and the rest of the log.
+pub fn server_address(
+    stderr: std::process::ChildStderr,
+) -> (
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    loop {
+        let line = lines.next().expect("server logs its address").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return (rest.trim().to_string(), lines);
+        }
+    }
+}
