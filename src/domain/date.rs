@@ -126,7 +126,12 @@ impl Date {
 
 /// Now in UTC as `2026-11-28T18:04:05Z`.
 pub fn utc_timestamp() -> String {
-    let secs = std::time::SystemTime::now()
+    utc_timestamp_at(std::time::SystemTime::now())
+}
+
+/// `at` in UTC as `2026-11-28T18:04:05Z`.
+pub fn utc_timestamp_at(at: std::time::SystemTime) -> String {
+    let secs = at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let day = Date::from_days_since_epoch((secs / 86_400) as i64).expect("the clock is after 1970");

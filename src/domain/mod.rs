@@ -6,7 +6,7 @@ mod date;
 
 pub use announcement::{AnnounceKind, Announcement};
 pub use arxiv_id::{ArxivId, IdError};
-pub use date::{Date, DateError, utc_timestamp};
+pub use date::{Date, DateError, utc_timestamp, utc_timestamp_at};
 
 use serde::{Deserialize, Serialize};
 

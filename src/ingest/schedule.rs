@@ -45,15 +45,6 @@ fn until_next(now: u64, hour_utc: u8) -> Duration {
     Duration::from_secs(next - now)
 }
 
-fn timestamp_after(wait: Duration) -> String {
-    let at = SystemTime::now() + wait;
-    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let day = crate::domain::Date::from_days_since_epoch((secs / 86_400) as i64)
-        .map_or_else(String::new, |d| d.to_string());
-    let t = secs % 86_400;
-    format!("{day}T{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
-}
-
 /// Runs until `shutdown`.
 pub async fn run(
     arxiv: Arc<Arxiv>,
@@ -81,7 +72,7 @@ pub async fn run(
             wait = wait.min(RETRY_AFTER_FAILURE);
             tracing::warn!(errors = %status.errors.join("; "), "arXiv sync failed; the service keeps serving what it has");
         }
-        status.next_run = Some(timestamp_after(wait));
+        status.next_run = Some(crate::domain::utc_timestamp_at(SystemTime::now() + wait));
         if let Err(e) = status.save(store.as_ref()).await {
             tracing::warn!(error = %e, "cannot record the sync status");
         }
