@@ -120,33 +120,17 @@ fn main() {
         writeln!(file, "{}", encode(q)).unwrap();
     }
 
-    // In process: the index alone, top 10.
+    // In process: the index alone, top 10 (with and without facets).
     let index = services.index.clone();
-    let search = |q: &str| {
-        index
-            .search(&SearchRequest::new(q, 10), Ranking::default())
-            .unwrap()
-    };
-    let with_facets = |q: &str| {
+    let search = |q: &str, facets: bool| {
         let mut req = SearchRequest::new(q, 10);
-        req.facets = true;
+        req.facets = facets;
         index.search(&req, Ranking::default()).unwrap()
-    };
-    for q in topical.iter().take(50) {
-        search(q); // warm up
-    }
-    let timed = |qs: &mut dyn Iterator<Item = &String>| -> Vec<f64> {
-        qs.map(|q| {
-            let t = Instant::now();
-            search(q);
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect()
     };
     let mut rr = 0.0;
     let mut found = 0;
     for (q, id) in &known {
-        let hits = search(q).hits;
+        let hits = search(q, false).hits;
         if let Some(rank) = hits.iter().position(|h| &h.id == id) {
             rr += 1.0 / (rank + 1) as f64;
             found += 1;
@@ -159,26 +143,49 @@ fn main() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        axum::serve(listener, papers::web::router(state))
-            .await
-            .unwrap()
-    });
+    let router = papers::web::router(state.clone());
+    rt.spawn(async move { axum::serve(listener, router).await.unwrap() });
     let mut conn = BufReader::new(TcpStream::connect(addr).unwrap());
     conn.get_ref().set_nodelay(true).unwrap();
-    for q in topical.iter().take(50) {
-        http_get(&mut conn, &format!("/api/search?limit=10&q={}", encode(q)));
-    }
-    let http =
-        |qs: &mut dyn Iterator<Item = &String>, conn: &mut BufReader<TcpStream>| -> Vec<f64> {
-            qs.map(|q| {
-                let t = Instant::now();
-                let body = http_get(conn, &format!("/api/search?limit=10&q={}", encode(q)));
-                assert!(body.starts_with("{\"total\""), "{body}");
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect()
+    let mut http = |q: &str| {
+        let body = http_get(&mut conn, &format!("/api/search?limit=10&q={}", encode(q)));
+        assert!(body.starts_with("{\"total\""), "{body}");
+    };
+    // In process: what `/api/search` runs before serialising.
+    let pipeline = |q: &str| {
+        let params = papers::web::params::SearchParams {
+            q: q.to_string(),
+            limit: Some(10),
+            ..Default::default()
         };
+        rt.block_on(papers::web::search::run(&state, &params))
+            .unwrap();
+    };
+
+    // Each query goes through every variant in turn, so that a change in the machine's speed
+    // during the run weighs on all of them alike.
+    let ms = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    for q in topical.iter().take(50) {
+        search(q, true);
+        pipeline(q);
+        http(q);
+    }
+    let mut topical_ms: [Vec<f64>; 4] = Default::default();
+    for q in &topical {
+        topical_ms[0].push(ms(&mut || drop(search(q, false))));
+        topical_ms[1].push(ms(&mut || drop(search(q, true))));
+        topical_ms[2].push(ms(&mut || pipeline(q)));
+        topical_ms[3].push(ms(&mut || http(q)));
+    }
+    let mut known_ms: [Vec<f64>; 2] = Default::default();
+    for (q, _) in &known {
+        known_ms[0].push(ms(&mut || drop(search(q, false))));
+        known_ms[1].push(ms(&mut || http(q)));
+    }
 
     println!(
         "corpus: {total} papers ({}), {n} topical + {n} known-item queries",
@@ -187,47 +194,14 @@ fn main() {
     println!();
     println!("| run | n | p50 ms | p95 ms | p99 ms | mean ms |");
     println!("|---|---|---|---|---|---|");
-    let (in_p50, in_p99) = summary("in-process index, topical", timed(&mut topical.iter()));
-    let facets: Vec<f64> = topical
-        .iter()
-        .map(|q| {
-            let t = Instant::now();
-            with_facets(q);
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    summary("in-process index + facets, topical", facets);
-    let (http_p50, http_p99) = summary(
-        "HTTP /api/search, topical",
-        http(&mut topical.iter(), &mut conn),
-    );
-    summary(
-        "in-process index, known-item",
-        timed(&mut known.iter().map(|(q, _)| q)),
-    );
-    summary(
-        "HTTP /api/search, known-item",
-        http(&mut known.iter().map(|(q, _)| q), &mut conn),
-    );
-    let state_for_run = papers::web::AppState::new(services.store.clone(), services.index.clone());
-    let pipeline = |qs: &mut dyn Iterator<Item = &String>| -> Vec<f64> {
-        qs.map(|q| {
-            let params = papers::web::params::SearchParams {
-                q: q.clone(),
-                limit: Some(10),
-                ..Default::default()
-            };
-            let t = Instant::now();
-            rt.block_on(papers::web::search::run(&state_for_run, &params))
-                .unwrap();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect()
-    };
-    let (pipe_p50, pipe_p99) = summary(
-        "in-process API pipeline, topical",
-        pipeline(&mut topical.iter()),
-    );
+    let [index_ms, facets_ms, pipe_ms, http_ms] = topical_ms;
+    let (in_p50, in_p99) = summary("in-process index, topical", index_ms);
+    summary("in-process index + facets, topical", facets_ms);
+    let (pipe_p50, pipe_p99) = summary("in-process API pipeline, topical", pipe_ms);
+    let (http_p50, http_p99) = summary("HTTP /api/search, topical", http_ms);
+    let [known_index, known_http] = known_ms;
+    summary("in-process index, known-item", known_index);
+    summary("HTTP /api/search, known-item", known_http);
     println!();
     println!(
         "HTTP / in-process API pipeline: p50 ×{:.2}, p99 ×{:.2}",

@@ -1,7 +1,13 @@
 //! Marking query words in titles and abstracts as escaped HTML that KaTeX can still render.
 
+use super::IndexResult;
+use super::schema::{self, FirstLetters};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use tantivy::query::Query;
+use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
+use tantivy::{Searcher, Term};
 
 /// Bytes of abstract shown around its best-matching words.
 pub const ABSTRACT_WINDOW: usize = 320;
@@ -27,6 +33,40 @@ impl Highlighter {
     pub fn abstract_text(&self, text: &str) -> Option<String> {
         mark(&self.abstract_text, text, Some(ABSTRACT_WINDOW))
     }
+}
+
+/// A snippet generator for the query's terms in `field`, rarer terms weighing more. In a
+/// stemmed field (`stemmed`), only words that begin as a query term does are stemmed: the
+/// rest cannot match.
+pub(super) fn generator(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: Field,
+    stemmed: bool,
+    max_chars: usize,
+) -> IndexResult<SnippetGenerator> {
+    let mut terms: BTreeSet<&Term> = BTreeSet::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            terms.insert(term);
+        }
+    });
+    let mut weights = BTreeMap::new();
+    for term in terms {
+        let value = term.value();
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        let docs = searcher.doc_freq(term)?;
+        if docs > 0 {
+            weights.insert(text.to_string(), 1.0 / (1.0 + docs as f32));
+        }
+    }
+    let analyser = match stemmed {
+        true => schema::prose(FirstLetters::of(weights.keys().map(String::as_str))),
+        false => searcher.index().tokenizer_for_field(field)?,
+    };
+    Ok(SnippetGenerator::new(weights, analyser, field, max_chars))
 }
 
 fn mark(generators: &[SnippetGenerator; 2], text: &str, window: Option<usize>) -> Option<String> {

@@ -1,5 +1,6 @@
 //! The tantivy index: derived from the database, stamped with the change sequence it reached.
 
+mod facets;
 mod highlight;
 mod listing;
 mod schema;
@@ -7,10 +8,11 @@ mod search;
 mod sync;
 mod writer;
 
+pub use facets::{FacetCount, Facets};
 pub use highlight::Highlighter;
 pub use listing::{CategorySet, DayListing};
 pub use schema::Fields;
-pub use search::{FacetCount, Facets, Filters, Hit, Ranking, SearchRequest, SearchResults, Sort};
+pub use search::{Filters, Hit, Ranking, SearchRequest, SearchResults, Sort};
 pub use sync::{CommitPolicy, SyncReport, Syncer};
 pub use writer::IndexWriter;
 
@@ -61,17 +63,11 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     dir: PathBuf,
-    /// Whole-index facet counts and the searcher generation (and size) they were made for.
-    totals: std::sync::Arc<std::sync::Mutex<Option<(u64, u32, search::Facets)>>>,
-    /// Each segment's facet columns, opened once (facet counting reads them per query).
-    facet_columns: FacetColumnCache,
+    /// Whole-index facet counts and the searcher generation they were counted for.
+    totals: std::sync::Arc<std::sync::Mutex<Option<(u64, Facets)>>>,
+    /// Each segment's facet values, laid out once for counting.
+    facet_cache: facets::FacetCache,
 }
-
-type FacetColumnCache = std::sync::Arc<
-    std::sync::Mutex<
-        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<search::FacetColumns>>,
-    >,
->;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (and the directory) if needed. An index whose
@@ -110,7 +106,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             totals: Default::default(),
-            facet_columns: Default::default(),
+            facet_cache: Default::default(),
         })
     }
 

@@ -1,30 +1,19 @@
 //! Ranked retrieval over the query language: filters, facets, sorting and highlights.
 
-use super::highlight::{ABSTRACT_WINDOW, Highlighter};
+use super::facets::{FACET_SIZE, Facets};
+use super::highlight::{ABSTRACT_WINDOW, Highlighter, generator};
 use super::schema::{EXACT, PROSE};
 use super::{Fields, IndexResult, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::Arc;
-use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
-
-/// Facet values returned per facet.
-const FACET_SIZE: u32 = 30;
-/// Search facets count the best this-many matches (all of them when fewer match): counting
-/// every match of a broad OR query would cost more than the search itself.
-pub const FACET_SAMPLE: usize = 1_000;
 
 /// Field weights, tuned on SciFact's train queries (docs/quality.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,23 +88,6 @@ pub struct Hit {
     pub score: f32,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FacetCount {
-    pub value: String,
-    pub count: u64,
-}
-
-/// How many matching papers fall in each category and year.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct Facets {
-    pub categories: Vec<FacetCount>,
-    pub venues: Vec<FacetCount>,
-    pub tracks: Vec<FacetCount>,
-    pub years: Vec<FacetCount>,
-    /// How many matches were counted: all of them, or the best `FACET_SAMPLE`.
-    pub counted: u64,
-}
-
 #[derive(Serialize)]
 pub struct SearchResults {
     pub total: u64,
@@ -138,48 +110,43 @@ impl SearchIndex {
                 highlighter: None,
             });
         };
-        let sample = req
-            .facets
-            .then(|| TopDocs::with_limit(FACET_SAMPLE).order_by_score());
+        let counter = match req.facets {
+            true => Some(self.facet_cache.collector(&searcher)?),
+            false => None,
+        };
         let limit = req.limit.max(1);
-        let (top, total, sample) = match req.sort {
+        let (top, total, tally) = match req.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_score();
-                searcher.search(&query, &(top, Count, sample))?
+                searcher.search(&query, &(top, Count, counter))?
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_fast_field::<u64>("published", Order::Desc);
-                let (top, total, sample) = searcher.search(&query, &(top, Count, sample))?;
+                let (top, total, tally) = searcher.search(&query, &(top, Count, counter))?;
                 let top = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
-                (top, total, sample)
+                (top, total, tally)
             }
         };
-        let facets = match sample {
-            Some(docs) => Some(self.count_facets(&searcher, docs.into_iter().map(|(_, a)| a))?),
-            None => None,
-        };
+        let facets = tally.map(|t| t.truncated(FACET_SIZE));
         let hits = if req.limit == 0 {
             Vec::new()
         } else {
             self.hits(&searcher, top)?
         };
         let f = &self.fields;
-        let generator = |field, max_chars| -> IndexResult<SnippetGenerator> {
-            let mut g = SnippetGenerator::create(&searcher, &*query, field)?;
-            g.set_max_num_chars(max_chars);
-            Ok(g)
-        };
+        let generator =
+            |field, stemmed, max_chars| generator(&searcher, &*query, field, stemmed, max_chars);
         let title = [
-            generator(f.title, 10_000)?,
-            generator(f.title_exact, 10_000)?,
+            generator(f.title, true, 10_000)?,
+            generator(f.title_exact, false, 10_000)?,
         ];
         let abstract_text = [
-            generator(f.text, ABSTRACT_WINDOW)?,
-            generator(f.abstract_exact, ABSTRACT_WINDOW)?,
+            generator(f.text, true, ABSTRACT_WINDOW)?,
+            generator(f.abstract_exact, false, ABSTRACT_WINDOW)?,
         ];
         Ok(SearchResults {
             total: total as u64,
@@ -333,128 +300,24 @@ impl SearchIndex {
         words
     }
 
-    /// Every category and year with its number of papers, most papers first. Counted
-    /// once per index generation.
-    pub fn facet_counts(&self, size: u32) -> IndexResult<Facets> {
+    /// Every category, venue, track and year with its number of papers (at most `size`
+    /// values each), most papers first. Counted once per index generation.
+    pub fn facet_counts(&self, size: usize) -> IndexResult<Facets> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
-        let mut cache = self
+        let mut totals = self
             .totals
             .lock()
             .map_err(|e| super::IndexError::Task(e.to_string()))?;
-        if let Some((g, n, facets)) = cache.as_ref()
+        if let Some((g, facets)) = totals.as_ref()
             && *g == generation
-            && *n >= size
         {
-            return Ok(truncated(facets, size));
+            return Ok(facets.truncated(size));
         }
-        let results = searcher.search(&AllQuery, &self.facet_collector(size))?;
-        let mut facets = facets_from(results);
-        facets.counted = searcher.num_docs();
-        *cache = Some((generation, size, facets.clone()));
-        Ok(facets)
-    }
-
-    /// Category, venue and year counts over `docs`, read from the fast fields.
-    pub(super) fn count_facets(
-        &self,
-        searcher: &Searcher,
-        docs: impl Iterator<Item = DocAddress>,
-    ) -> IndexResult<Facets> {
-        let mut by_segment: HashMap<u32, Vec<tantivy::DocId>> = HashMap::new();
-        let mut counted = 0;
-        for address in docs {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push(address.doc_id);
-            counted += 1;
-        }
-        let mut categories: HashMap<String, u64> = HashMap::new();
-        let mut venues: HashMap<String, u64> = HashMap::new();
-        let mut tracks: HashMap<String, u64> = HashMap::new();
-        let mut years: HashMap<u64, u64> = HashMap::new();
-        for (segment, docs) in by_segment {
-            let columns = self.facet_columns(searcher, segment)?;
-            for &doc in &docs {
-                if let Some(y) = columns.year.first(doc) {
-                    *years.entry(y).or_default() += 1;
-                }
-            }
-            count_terms(&columns.categories, &docs, &mut categories);
-            count_terms(&columns.venues, &docs, &mut venues);
-            count_terms(&columns.tracks, &docs, &mut tracks);
-        }
-        let mut years: Vec<(u64, u64)> = years.into_iter().collect();
-        years.sort_unstable_by_key(|y| std::cmp::Reverse(y.0));
-        years.truncate(FACET_SIZE as usize);
-        Ok(Facets {
-            categories: most_first(categories),
-            venues: most_first(venues),
-            tracks: most_first(tracks),
-            years: years
-                .into_iter()
-                .map(|(y, count)| FacetCount {
-                    value: y.to_string(),
-                    count,
-                })
-                .collect(),
-            counted,
-        })
-    }
-
-    /// A segment's facet columns and their values by ordinal, opened once per segment.
-    fn facet_columns(&self, searcher: &Searcher, segment: u32) -> IndexResult<Arc<FacetColumns>> {
-        let reader = searcher.segment_reader(segment);
-        let id = reader.segment_id();
-        let mut cache = self
-            .facet_columns
-            .lock()
-            .map_err(|e| super::IndexError::Task(e.to_string()))?;
-        if let Some(columns) = cache.get(&id) {
-            return Ok(columns.clone());
-        }
-        let fast = reader.fast_fields();
-        let named = |field: &str| -> IndexResult<Option<(StrColumn, Vec<String>)>> {
-            let Some(column) = fast.str(field)? else {
-                return Ok(None);
-            };
-            let mut names = Vec::with_capacity(column.num_terms());
-            for ord in 0..column.num_terms() as u64 {
-                let mut value = String::new();
-                column
-                    .ord_to_str(ord, &mut value)
-                    .map_err(|e| super::IndexError::Task(e.to_string()))?;
-                names.push(value);
-            }
-            Ok(Some((column, names)))
-        };
-        let columns = Arc::new(FacetColumns {
-            year: fast.u64("year")?,
-            categories: named("categories")?,
-            venues: named("venue_facet")?,
-            tracks: named("track_facet")?,
-        });
-        let live: std::collections::HashSet<_> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
-        cache.retain(|id, _| live.contains(id));
-        cache.insert(id, columns.clone());
-        Ok(columns)
-    }
-
-    fn facet_collector(&self, size: u32) -> AggregationCollector {
-        let request = serde_json::json!({
-            "categories": {"terms": {"field": "categories", "size": size}},
-            "venues": {"terms": {"field": "venue_facet", "size": size}},
-            "tracks": {"terms": {"field": "track_facet", "size": size}},
-            "years": {"terms": {"field": "year", "size": size, "order": {"_key": "desc"}}},
-        });
-        let aggs = serde_json::from_value(request).expect("a valid aggregation request");
-        let context = AggContextParams::new(Default::default(), self.index.tokenizers().clone());
-        AggregationCollector::from_aggs(aggs, context)
+        let counter = self.facet_cache.collector(&searcher)?;
+        let facets = searcher.search(&AllQuery, &counter)?;
+        *totals = Some((generation, facets.clone()));
+        Ok(facets.truncated(size))
     }
 
     fn hits(&self, searcher: &Searcher, top: Vec<(f32, DocAddress)>) -> IndexResult<Vec<Hit>> {
@@ -469,87 +332,6 @@ impl SearchIndex {
             });
         }
         Ok(hits)
-    }
-}
-
-/// One segment's facet columns, with string values by ordinal.
-pub(super) struct FacetColumns {
-    year: tantivy::columnar::Column<u64>,
-    categories: Option<(StrColumn, Vec<String>)>,
-    venues: Option<(StrColumn, Vec<String>)>,
-    tracks: Option<(StrColumn, Vec<String>)>,
-}
-
-/// Adds the values of a string column over `docs` to `counts`.
-fn count_terms(
-    column: &Option<(StrColumn, Vec<String>)>,
-    docs: &[tantivy::DocId],
-    counts: &mut HashMap<String, u64>,
-) {
-    let Some((column, names)) = column else {
-        return;
-    };
-    let mut ords = vec![0u64; names.len()];
-    for &doc in docs {
-        for ord in column.term_ords(doc) {
-            if let Some(n) = ords.get_mut(ord as usize) {
-                *n += 1;
-            }
-        }
-    }
-    for (ord, n) in ords.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-        *counts.entry(names[ord].clone()).or_default() += n;
-    }
-}
-
-/// Counts as facet values, most frequent first (ties by name), at most `FACET_SIZE`.
-fn most_first(counts: HashMap<String, u64>) -> Vec<FacetCount> {
-    let mut all: Vec<FacetCount> = counts
-        .into_iter()
-        .map(|(value, count)| FacetCount { value, count })
-        .collect();
-    all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    all.truncate(FACET_SIZE as usize);
-    all
-}
-
-fn truncated(facets: &Facets, size: u32) -> Facets {
-    let size = size as usize;
-    Facets {
-        categories: facets.categories.iter().take(size).cloned().collect(),
-        venues: facets.venues.iter().take(size).cloned().collect(),
-        tracks: facets.tracks.iter().take(size).cloned().collect(),
-        years: facets.years.iter().take(size).cloned().collect(),
-        counted: facets.counted,
-    }
-}
-
-fn facets_from(results: AggregationResults) -> Facets {
-    let counts = |name: &str| -> Vec<FacetCount> {
-        let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
-            results.0.get(name)
-        else {
-            return Vec::new();
-        };
-        buckets
-            .iter()
-            .map(|b| FacetCount {
-                value: match &b.key {
-                    Key::Str(s) => s.clone(),
-                    Key::U64(n) => n.to_string(),
-                    Key::I64(n) => n.to_string(),
-                    Key::F64(n) => n.to_string(),
-                },
-                count: b.doc_count,
-            })
-            .collect()
-    };
-    Facets {
-        categories: counts("categories"),
-        venues: counts("venues"),
-        tracks: counts("tracks"),
-        years: counts("years"),
-        counted: 0,
     }
 }
 

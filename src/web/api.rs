@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 /// Categories `/api/categories` lists at most.
-const MAX_CATEGORIES: u32 = 1_000;
+const MAX_CATEGORIES: usize = 1_000;
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiPaper {

@@ -17,7 +17,7 @@ use serde::Deserialize;
 /// Papers on the home page.
 const LATEST: i64 = 20;
 /// Categories listed on the home page.
-const HOME_CATEGORIES: u32 = 24;
+const HOME_CATEGORIES: usize = 24;
 
 fn render(page: &impl Template) -> Result<Html<String>, PageError> {
     Ok(Html(
@@ -77,8 +77,6 @@ struct SearchPage {
     venues: Vec<FacetLink>,
     tracks: Vec<FacetLink>,
     years: Vec<FacetLink>,
-    /// Set when the facets count only the best matches.
-    facet_note: Option<String>,
     newest: bool,
     relevance_href: String,
     newest_href: String,
@@ -141,8 +139,6 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         venues,
         tracks,
         years,
-        facet_note: (found.facets.counted < found.total)
-            .then(|| format!("counts among the best {} matches", found.facets.counted)),
         newest: params.sort == Some(Sort::Newest),
         relevance_href: links::with_sort(params, Sort::Relevance),
         newest_href: links::with_sort(params, Sort::Newest),

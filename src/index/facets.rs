@@ -1,0 +1,339 @@
+//! Facet counts (category, venue, track, year) over every match, in the same pass as the
+//! search: each segment's values are laid out once as small integers, so counting a match
+//! is a few array reads.
+
+use super::{IndexError, IndexResult};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+/// Facet values a search returns per facet.
+pub const FACET_SIZE: usize = 30;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// How many matching papers fall in each category, venue, track and year.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Facets {
+    pub categories: Vec<FacetCount>,
+    pub venues: Vec<FacetCount>,
+    pub tracks: Vec<FacetCount>,
+    pub years: Vec<FacetCount>,
+    /// How many matches were counted: all of them.
+    pub counted: u64,
+}
+
+impl Facets {
+    /// The first `size` values of each facet.
+    pub fn truncated(&self, size: usize) -> Facets {
+        let take = |v: &[FacetCount]| v.iter().take(size).cloned().collect();
+        Facets {
+            categories: take(&self.categories),
+            venues: take(&self.venues),
+            tracks: take(&self.tracks),
+            years: take(&self.years),
+            counted: self.counted,
+        }
+    }
+}
+
+/// The fast fields counted, in the order of `Tally`'s arrays; the last is numeric.
+const COLUMNS: [&str; 4] = ["categories", "venue_facet", "track_facet", "year"];
+
+/// A segment's facet values. Each document's values (its categories, venue, track and year)
+/// form a combination, numbered, so that counting a match is one array read; the counts
+/// per combination become counts per value once the segment is done.
+pub(super) struct SegmentFacets {
+    /// Each document's combination.
+    combo_of: Vec<u32>,
+    /// Combination `c` holds the values `values[starts[c]..starts[c + 1]]`, each a column
+    /// and the value's number in the cache's dictionary.
+    starts: Vec<u32>,
+    values: Vec<(u8, u32)>,
+    /// Per column, one more than the largest value number used.
+    sizes: [usize; 4],
+}
+
+impl SegmentFacets {
+    /// Reads the segment's columns; values are numbered by the segment (as `names`) until
+    /// `number` turns them into the dictionary's numbers.
+    fn read(reader: &SegmentReader) -> IndexResult<(SegmentFacets, [Vec<String>; 4])> {
+        let fast = reader.fast_fields();
+        let docs = reader.max_doc();
+        let strings = [
+            fast.str(COLUMNS[0])?,
+            fast.str(COLUMNS[1])?,
+            fast.str(COLUMNS[2])?,
+        ];
+        let years = fast.u64(COLUMNS[3])?;
+        let mut distinct_years: Vec<u64> = (0..docs).filter_map(|d| years.first(d)).collect();
+        distinct_years.sort_unstable();
+        distinct_years.dedup();
+        let names = [
+            names_of(strings[0].as_ref())?,
+            names_of(strings[1].as_ref())?,
+            names_of(strings[2].as_ref())?,
+            distinct_years.iter().map(u64::to_string).collect(),
+        ];
+        let mut numbers: HashMap<Vec<(u8, u32)>, u32> = HashMap::new();
+        let mut combo_of = Vec::with_capacity(docs as usize);
+        let mut key = Vec::new();
+        for doc in 0..docs {
+            key.clear();
+            for (c, column) in strings.iter().enumerate() {
+                if let Some(column) = column {
+                    key.extend(column.term_ords(doc).map(|o| (c as u8, o as u32)));
+                }
+            }
+            if let Some(i) = years
+                .first(doc)
+                .and_then(|y| distinct_years.binary_search(&y).ok())
+            {
+                key.push((3, i as u32));
+            }
+            let combo = match numbers.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = numbers.len() as u32;
+                    numbers.insert(key.clone(), n);
+                    n
+                }
+            };
+            combo_of.push(combo);
+        }
+        let mut combos = vec![Vec::new(); numbers.len()];
+        for (key, n) in numbers {
+            combos[n as usize] = key;
+        }
+        let mut starts = Vec::with_capacity(combos.len() + 1);
+        starts.push(0);
+        let mut values = Vec::new();
+        for combo in combos {
+            values.extend(combo);
+            starts.push(values.len() as u32);
+        }
+        let facets = SegmentFacets {
+            combo_of,
+            starts,
+            values,
+            sizes: [0; 4],
+        };
+        Ok((facets, names))
+    }
+
+    /// Renumbers the values from the segment's `names` to the dictionary's numbers.
+    fn number(&mut self, names: &[Vec<String>; 4], dictionary: &mut Dictionary) {
+        let ids = std::array::from_fn::<Vec<u32>, 4, _>(|c| {
+            names[c].iter().map(|n| dictionary.id(c, n)).collect()
+        });
+        for (column, value) in &mut self.values {
+            *value = ids[*column as usize][*value as usize];
+        }
+        self.sizes = std::array::from_fn(|c| ids[c].iter().max().map_or(0, |&m| m as usize + 1));
+    }
+
+    fn combo(&self, c: usize) -> &[(u8, u32)] {
+        &self.values[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+}
+
+/// A string column's values by ordinal.
+fn names_of(column: Option<&StrColumn>) -> IndexResult<Vec<String>> {
+    let Some(column) = column else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::with_capacity(column.num_terms());
+    for ord in 0..column.num_terms() as u64 {
+        let mut name = String::new();
+        column
+            .ord_to_str(ord, &mut name)
+            .map_err(|e| IndexError::Task(e.to_string()))?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// Every value seen in any segment, numbered per column, so that counts from different
+/// segments add up by number.
+#[derive(Default)]
+struct Dictionary {
+    names: [Vec<String>; 4],
+    ids: [HashMap<String, u32>; 4],
+}
+
+impl Dictionary {
+    fn id(&mut self, column: usize, name: &str) -> u32 {
+        if let Some(&id) = self.ids[column].get(name) {
+            return id;
+        }
+        let id = self.names[column].len() as u32;
+        self.names[column].push(name.to_string());
+        self.ids[column].insert(name.to_string(), id);
+        id
+    }
+}
+
+#[derive(Default)]
+struct Cached {
+    segments: HashMap<SegmentId, Arc<SegmentFacets>>,
+    dictionary: Dictionary,
+}
+
+/// Each live segment's facet values, laid out on first use.
+#[derive(Clone, Default)]
+pub(super) struct FacetCache(Arc<Mutex<Cached>>);
+
+impl FacetCache {
+    /// A collector counting facets over the matches of a search on `searcher`. Segments
+    /// that `searcher` no longer has are dropped from the cache.
+    pub(super) fn collector(&self, searcher: &Searcher) -> IndexResult<FacetCollector> {
+        let live: HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.lock()?.segments.retain(|id, _| live.contains(id));
+        Ok(FacetCollector {
+            cache: self.clone(),
+        })
+    }
+
+    fn segment(&self, reader: &SegmentReader) -> IndexResult<Arc<SegmentFacets>> {
+        let id = reader.segment_id();
+        if let Some(found) = self.lock()?.segments.get(&id) {
+            return Ok(found.clone());
+        }
+        // Read outside the lock: two searches may both read a new segment, once each.
+        let (mut facets, names) = SegmentFacets::read(reader)?;
+        let mut cached = self.lock()?;
+        facets.number(&names, &mut cached.dictionary);
+        let facets = Arc::new(facets);
+        cached.segments.insert(id, facets.clone());
+        Ok(facets)
+    }
+
+    fn lock(&self) -> IndexResult<std::sync::MutexGuard<'_, Cached>> {
+        self.0.lock().map_err(|e| IndexError::Task(e.to_string()))
+    }
+}
+
+pub(super) struct FacetCollector {
+    cache: FacetCache,
+}
+
+/// Matches per value number, one array per column.
+#[derive(Default)]
+pub(super) struct Tally {
+    counts: [Vec<u64>; 4],
+    matches: u64,
+}
+
+/// Counts as facet values, most frequent first (ties by name).
+fn most_first(counts: &[u64], names: &[String]) -> Vec<FacetCount> {
+    let mut all = nonzero(counts, names);
+    all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    all
+}
+
+fn nonzero(counts: &[u64], names: &[String]) -> Vec<FacetCount> {
+    counts
+        .iter()
+        .zip(names)
+        .filter(|(n, _)| **n > 0)
+        .map(|(&count, value)| FacetCount {
+            value: value.clone(),
+            count,
+        })
+        .collect()
+}
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = SegmentTally;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        let facets = self
+            .cache
+            .segment(reader)
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        let counts = vec![0; facets.starts.len() - 1];
+        Ok(SegmentTally { facets, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<Tally>) -> tantivy::Result<Facets> {
+        let mut all = Tally::default();
+        for segment in segments {
+            all.matches += segment.matches;
+            for (into, from) in all.counts.iter_mut().zip(segment.counts) {
+                if into.len() < from.len() {
+                    into.resize(from.len(), 0);
+                }
+                for (i, n) in from.into_iter().enumerate() {
+                    into[i] += n;
+                }
+            }
+        }
+        let cached = self
+            .cache
+            .lock()
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        let names = &cached.dictionary.names;
+        let mut years = nonzero(&all.counts[3], &names[3]);
+        years.sort_by(|a, b| {
+            b.value
+                .len()
+                .cmp(&a.value.len())
+                .then(b.value.cmp(&a.value))
+        });
+        Ok(Facets {
+            categories: most_first(&all.counts[0], &names[0]),
+            venues: most_first(&all.counts[1], &names[1]),
+            tracks: most_first(&all.counts[2], &names[2]),
+            years,
+            counted: all.matches,
+        })
+    }
+}
+
+pub(super) struct SegmentTally {
+    facets: Arc<SegmentFacets>,
+    /// Matches per combination.
+    counts: Vec<u32>,
+}
+
+impl SegmentCollector for SegmentTally {
+    type Fruit = Tally;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.counts[self.facets.combo_of[doc as usize] as usize] += 1;
+    }
+
+    fn harvest(self) -> Tally {
+        let facets = &self.facets;
+        let mut counts = facets.sizes.map(|n| vec![0u64; n]);
+        let mut matches = 0;
+        for (c, &n) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            matches += u64::from(n);
+            for &(column, value) in facets.combo(c) {
+                counts[column as usize][value as usize] += u64::from(n);
+            }
+        }
+        Tally { counts, matches }
+    }
+}
