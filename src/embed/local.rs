@@ -6,6 +6,7 @@ use super::bert::{self, Bert, BertConfig};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use candle_core::{D, DType, Device, Tensor};
+use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
@@ -72,15 +73,19 @@ impl LocalEmbedder {
 }
 
 impl Model {
+    /// Embeds `texts` in batches of similar length, the batches spread over the threads of
+    /// the current pool (each thread runs a whole forward pass, so the element-wise steps,
+    /// not only the matrix products, use every core).
     fn embed(&self, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
+        let batches: Vec<Vec<Vec<f32>>> = order
+            .par_chunks(BATCH)
+            .map(|chunk| self.embed_batch(chunk.iter().map(|&i| texts[i].as_str()).collect()))
+            .collect::<anyhow::Result<_>>()?;
         let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
-            for (&i, v) in chunk.iter().zip(self.embed_batch(batch)?) {
-                out[i] = v;
-            }
+        for (&i, v) in order.iter().zip(batches.into_iter().flatten()) {
+            out[i] = v;
         }
         Ok(out)
     }
