@@ -2,6 +2,7 @@
 
 use crate::config::{Global, ServeArgs};
 use crate::embed::backfill;
+use crate::embed::semantic::EmbedderDown;
 use crate::embed::{EmbedOptions, Meaning};
 use crate::index::CommitPolicy;
 use crate::ingest::{Arxiv, schedule};
@@ -14,11 +15,23 @@ use tokio_util::sync::CancellationToken;
 /// How often the server looks for database changes to index (imports run by other
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+/// How long no paper must arrive before the index's segments are merged into one (a bulk
+/// import leaves several; one makes every search cheaper).
+const COMPACT_AFTER: Duration = Duration::from_secs(60);
 
 pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> anyhow::Result<()> {
     let bind = args.bind;
     let services = Services::open(global).await?;
-    let meaning = Meaning::open(embed, &global.data_dir, &*services.store).await?;
+    let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
+        Err(e) if e.downcast_ref::<EmbedderDown>().is_some() => {
+            tracing::warn!(
+                "{e:#}: serving without reranking and related papers; restart once the \
+                 embedder is up"
+            );
+            None
+        }
+        opened => opened?,
+    };
     services.catch_up().await?;
     let papers = services.store.count().await?;
     if papers == 0 && args.sync.enabled {
@@ -96,7 +109,8 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
     Ok(served?)
 }
 
-/// Polls the database and indexes what other processes wrote.
+/// Polls the database and indexes what other processes wrote; once no paper has arrived for
+/// `COMPACT_AFTER`, merges the index's segments.
 async fn follow(
     store: std::sync::Arc<dyn crate::store::Store>,
     index: crate::index::SearchIndex,
@@ -105,6 +119,8 @@ async fn follow(
 ) {
     let Some(syncer) = syncer else { return };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
+    let mut last_change = std::time::Instant::now();
+    let mut compacted = false;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -125,6 +141,17 @@ async fn follow(
             match syncer.catch_up(CommitPolicy::Now, None).await {
                 Ok(r) => tracing::info!(applied = r.applied, seq = r.seq, "indexed new papers"),
                 Err(e) => tracing::warn!(error = %e, "indexing new papers failed"),
+            }
+            (last_change, compacted) = (std::time::Instant::now(), false);
+        } else if !compacted && last_change.elapsed() >= COMPACT_AFTER {
+            compacted = true;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                merged = syncer.compact() => match merged {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(segments = n, "merged the index's segments into one"),
+                    Err(e) => tracing::warn!(error = %e, "merging the index's segments failed"),
+                },
             }
         }
     }

@@ -21,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Venue(args)) => import_venue(&global, &args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
         Command::Reindex => reindex(&global).await,
+        Command::Compact => compact(&global).await,
         Command::Search(args) => search(&global, &args).await,
         Command::Status(args) => status(&global, &args).await,
         Command::Eval(args) => eval(&args, &cli.embed).await,
@@ -132,6 +133,27 @@ async fn reindex(global: &Global) -> anyhow::Result<()> {
         report.applied,
         progress.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn compact(global: &Global) -> anyhow::Result<()> {
+    let services = Services::open(global).await?;
+    let syncer = services
+        .syncer
+        .clone()
+        .context("a running papers server holds the index (and merges its segments itself)")?;
+    services.catch_up().await?;
+    let started = std::time::Instant::now();
+    let merged = syncer.compact().await;
+    drop(syncer);
+    services.close().await?;
+    match merged? {
+        0 => println!("the index is one segment already"),
+        n => println!(
+            "merged {n} segments into one in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+    }
     Ok(())
 }
 

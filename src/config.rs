@@ -57,6 +57,9 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Rebuild the search index from the database.
     Reindex,
+    /// Merge the search index's segments into one, which makes searches cheaper (a running
+    /// server does it by itself a minute after the last new paper).
+    Compact,
     /// Search the index from the command line.
     Search(SearchArgs),
     /// Show what the database and the index hold.

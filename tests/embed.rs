@@ -474,6 +474,63 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
     }
 }
 
+/// An endpoint that is down when the server starts: with vectors of its model stored they
+/// load, and searches answer from BM25 saying so; with none, opening says the embedder is
+/// down (and `papers serve` then serves without meaning instead of failing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedder_down_at_start_leaves_search_to_bm25() {
+    use papers::embed::semantic::EmbedderDown;
+    let live = embeddings_server(std::sync::Arc::new(Fake::default())).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for backend in common::backends() {
+        let db = common::fresh_db(backend).await;
+        let services = papers::services::Services::open(&db.global())
+            .await
+            .unwrap();
+        services
+            .store
+            .upsert_batch(&(0..20).map(common::paper).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        services.catch_up().await.unwrap();
+        let mut down = http_options(dead);
+        down.rerank_timeout_ms = 300;
+        let err = Meaning::open(&down, &db.data_dir(), &*services.store)
+            .await
+            .err()
+            .expect("nothing tells the vector length");
+        assert!(err.downcast_ref::<EmbedderDown>().is_some(), "{err:#}");
+
+        let up = Meaning::open(&http_options(live), &db.data_dir(), &*services.store)
+            .await
+            .unwrap()
+            .unwrap();
+        up.semantic
+            .catch_up(&*services.store, 8, None)
+            .await
+            .unwrap();
+        drop(up);
+        let meaning = Meaning::open(&down, &db.data_dir(), &*services.store)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(meaning.semantic.read().len(), 20, "{backend}");
+        let mut state = papers::web::AppState::new(services.store.clone(), services.index.clone());
+        state.meaning = Some(meaning);
+        let server = common::serve_state(state).await;
+        let answer = common::get(server, b"/api/search?q=protein+folding")
+            .await
+            .json();
+        assert_eq!(answer["reranked"], false, "{backend}: {answer}");
+        let notes = answer["query"]["notes"].to_string();
+        assert!(notes.contains("reranking skipped"), "{notes}");
+        assert!(!answer["hits"].as_array().unwrap().is_empty());
+    }
+}
+
 /// `papers serve` with the model embeds papers another process imports, in the background;
 /// `papers embed` meanwhile refuses, saying the server does it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -136,5 +136,24 @@ async fn updates_replace_documents_and_new_papers_add() {
             hits.starts_with("{\"total\":0,"),
             "{backend}: the old title is gone: {hits}"
         );
+
+        // Two imports left two segments or more: `papers compact` merges them into one,
+        // keeping every document and the watermark (so nothing is reindexed).
+        let (out, merged, stderr) = run(db.papers().arg("compact"));
+        assert!(out.status.success(), "{backend}: {stderr}");
+        assert!(
+            merged.starts_with("merged ") && merged.contains(" segments into one"),
+            "{backend}: {merged}"
+        );
+        let (_, after, _) = run(db.papers().args(["status", "--json"]));
+        assert_eq!(after, status, "{backend}");
+        let (_, hits, _) = run(db.papers().args(["search", "--json", "zygomorphic"]));
+        assert!(hits.starts_with("{\"total\":10,"), "{backend}: {hits}");
+        let (_, again, _) = run(db.papers().arg("compact"));
+        assert_eq!(
+            again.trim(),
+            "the index is one segment already",
+            "{backend}"
+        );
     }
 }

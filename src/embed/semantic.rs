@@ -1,7 +1,7 @@
 //! The embedder together with the stored paper vectors: what reranking, related papers,
 //! `papers embed` and the server's background embedding share.
 
-use super::vectors::{VectorFile, VectorSet};
+use super::vectors::{self, VectorFile, VectorSet};
 use super::{Embedder, paper_text};
 use crate::progress::Progress;
 use crate::store::Store;
@@ -15,6 +15,12 @@ pub struct Semantic {
     file: Arc<tokio::sync::Mutex<VectorFile>>,
 }
 
+/// The embedder did not answer when asked for its vector length, and no stored vectors of
+/// its model tell it.
+#[derive(Debug, thiserror::Error)]
+#[error("the embedder did not answer ({0:#}) and no vectors of its model are stored yet")]
+pub struct EmbedderDown(anyhow::Error);
+
 /// Counts of one catch-up.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Embedded {
@@ -23,24 +29,34 @@ pub struct Embedded {
 }
 
 impl Semantic {
-    /// Opens the vectors of `embedder`'s model under `data_dir/vectors`.
+    /// Opens the vectors of `embedder`'s model under `data_dir/vectors`. An endpoint that
+    /// does not answer is no obstacle when vectors of its model are stored (their length is
+    /// known); otherwise the error is [`EmbedderDown`].
     pub async fn open(
         embedder: Arc<dyn Embedder>,
         data_dir: &Path,
         store: &dyn Store,
     ) -> anyhow::Result<Self> {
+        let dir = data_dir.join("vectors");
+        let model = embedder.model().to_string();
         let dim = match embedder.dim() {
             Some(d) => d,
-            None => embedder
-                .embed(vec!["dimension probe".into()])
-                .await?
-                .first()
-                .map_or(0, Vec::len),
+            None => match embedder.embed(vec!["dimension probe".into()]).await {
+                Ok(v) => v.first().map_or(0, Vec::len),
+                Err(e) => match vectors::stored_dim(&dir, &model) {
+                    Some(d) => {
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            "the embedder did not answer: searches answer from BM25 until it does"
+                        );
+                        d
+                    }
+                    None => return Err(EmbedderDown(e).into()),
+                },
+            },
         };
         anyhow::ensure!(dim > 0, "the embedder returned an empty vector");
         let database_id = store.database_id().await?;
-        let dir = data_dir.join("vectors");
-        let model = embedder.model().to_string();
         let (file, set) =
             tokio::task::spawn_blocking(move || VectorFile::open(&dir, &model, dim, &database_id))
                 .await??;

@@ -166,6 +166,12 @@ impl VectorFile {
     }
 }
 
+/// The vector length recorded in the file of `model` under `dir`, if there is one.
+pub fn stored_dim(dir: &Path, model: &str) -> Option<usize> {
+    let mut r = BufReader::new(File::open(dir.join(format!("{}.vec", file_stem(model)))).ok()?);
+    read_header(&mut r).ok().map(|(h, _)| h.dim)
+}
+
 /// The file's stem for a model name: letters, digits, `-`, `_` and `.` kept.
 fn file_stem(model: &str) -> String {
     model
@@ -185,15 +191,7 @@ fn file_stem(model: &str) -> String {
 fn read_all(file: &mut File, expected: &Header) -> anyhow::Result<(VectorSet, u64)> {
     file.seek(SeekFrom::Start(0))?;
     let mut r = BufReader::new(&mut *file);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)?;
-    if &magic != MAGIC {
-        bail!("not a vectors file");
-    }
-    let head_len = read_u32(&mut r)? as usize;
-    let mut head = vec![0; head_len];
-    r.read_exact(&mut head)?;
-    let header: Header = serde_json::from_slice(&head)?;
+    let (header, head_len) = read_header(&mut r)?;
     if &header != expected {
         bail!("written for {header:?}");
     }
@@ -218,6 +216,19 @@ fn read_all(file: &mut File, expected: &Header) -> anyhow::Result<(VectorSet, u6
         good += (4 + id_len as usize + 8 + raw.len()) as u64;
     }
     Ok((set, good))
+}
+
+/// The header at the start of a file, and its length in bytes.
+fn read_header(r: &mut impl Read) -> anyhow::Result<(Header, usize)> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        bail!("not a vectors file");
+    }
+    let head_len = read_u32(r)? as usize;
+    let mut head = vec![0; head_len];
+    r.read_exact(&mut head)?;
+    Ok((serde_json::from_slice(&head)?, head_len))
 }
 
 fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {

@@ -192,9 +192,14 @@ struct Cached {
 pub(super) struct FacetCache(Arc<Mutex<Cached>>);
 
 impl FacetCache {
-    /// A collector counting facets over the matches of a search on `searcher`. Segments
-    /// that `searcher` no longer has are dropped from the cache.
-    pub(super) fn collector(&self, searcher: &Searcher) -> IndexResult<FacetCollector> {
+    /// A collector counting facets over the matches of a search on `searcher`, keeping the
+    /// `size` most frequent values of each. Segments that `searcher` no longer has are
+    /// dropped from the cache.
+    pub(super) fn collector(
+        &self,
+        searcher: &Searcher,
+        size: usize,
+    ) -> IndexResult<FacetCollector> {
         let live: HashSet<SegmentId> = searcher
             .segment_readers()
             .iter()
@@ -203,6 +208,7 @@ impl FacetCache {
         self.lock()?.segments.retain(|id, _| live.contains(id));
         Ok(FacetCollector {
             cache: self.clone(),
+            size,
         })
     }
 
@@ -227,6 +233,8 @@ impl FacetCache {
 
 pub(super) struct FacetCollector {
     cache: FacetCache,
+    /// Values kept per facet.
+    size: usize,
 }
 
 /// Matches per value number, one array per column.
@@ -236,21 +244,21 @@ pub(super) struct Tally {
     matches: u64,
 }
 
-/// Counts as facet values, most frequent first (ties by name).
-fn most_first(counts: &[u64], names: &[String]) -> Vec<FacetCount> {
-    let mut all = nonzero(counts, names);
-    all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    all
-}
-
-fn nonzero(counts: &[u64], names: &[String]) -> Vec<FacetCount> {
-    counts
-        .iter()
-        .zip(names)
-        .filter(|(n, _)| **n > 0)
-        .map(|(&count, value)| FacetCount {
-            value: value.clone(),
-            count,
+/// The `size` most frequent values (ties by name), most frequent first; only those are
+/// copied out of the dictionary.
+fn most_first(counts: &[u64], names: &[String], size: usize) -> Vec<FacetCount> {
+    let order = |&a: &usize, &b: &usize| counts[b].cmp(&counts[a]).then(names[a].cmp(&names[b]));
+    let mut found: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+    if found.len() > size && size > 0 {
+        found.select_nth_unstable_by(size - 1, order);
+    }
+    found.truncate(size);
+    found.sort_unstable_by(order);
+    found
+        .into_iter()
+        .map(|i| FacetCount {
+            value: names[i].clone(),
+            count: counts[i],
         })
         .collect()
 }
@@ -269,7 +277,11 @@ impl Collector for FacetCollector {
             .segment(reader)
             .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         let counts = vec![0; facets.starts.len() - 1];
-        Ok(SegmentTally { facets, counts })
+        Ok(SegmentTally {
+            facets,
+            counts,
+            touched: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -294,17 +306,26 @@ impl Collector for FacetCollector {
             .lock()
             .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         let names = &cached.dictionary.names;
-        let mut years = nonzero(&all.counts[3], &names[3]);
+        let mut years: Vec<FacetCount> = all.counts[3]
+            .iter()
+            .zip(&names[3])
+            .filter(|(n, _)| **n > 0)
+            .map(|(&count, value)| FacetCount {
+                value: value.clone(),
+                count,
+            })
+            .collect();
         years.sort_by(|a, b| {
             b.value
                 .len()
                 .cmp(&a.value.len())
                 .then(b.value.cmp(&a.value))
         });
+        years.truncate(self.size);
         Ok(Facets {
-            categories: most_first(&all.counts[0], &names[0]),
-            venues: most_first(&all.counts[1], &names[1]),
-            tracks: most_first(&all.counts[2], &names[2]),
+            categories: most_first(&all.counts[0], &names[0], self.size),
+            venues: most_first(&all.counts[1], &names[1], self.size),
+            tracks: most_first(&all.counts[2], &names[2], self.size),
             years,
             counted: all.matches,
         })
@@ -315,22 +336,30 @@ pub(super) struct SegmentTally {
     facets: Arc<SegmentFacets>,
     /// Matches per combination.
     counts: Vec<u32>,
+    /// The combinations with a match, so a selective search reads only those.
+    touched: Vec<u32>,
 }
 
 impl SegmentCollector for SegmentTally {
     type Fruit = Tally;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        self.counts[self.facets.combo_of[doc as usize] as usize] += 1;
+        let combo = self.facets.combo_of[doc as usize];
+        let count = &mut self.counts[combo as usize];
+        if *count == 0 {
+            self.touched.push(combo);
+        }
+        *count += 1;
     }
 
     fn harvest(self) -> Tally {
         let facets = &self.facets;
         let mut counts = facets.sizes.map(|n| vec![0u64; n]);
         let mut matches = 0;
-        for (c, &n) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        for &c in &self.touched {
+            let n = self.counts[c as usize];
             matches += u64::from(n);
-            for &(column, value) in facets.combo(c) {
+            for &(column, value) in facets.combo(c as usize) {
                 counts[column as usize][value as usize] += u64::from(n);
             }
         }

@@ -137,6 +137,11 @@ impl SearchIndex {
         Ok(self.reader.reload()?)
     }
 
+    /// Segments searches go through (each adds a per-term setup to every search).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// Number of documents visible to searches.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -105,16 +105,17 @@ pub fn tokenizers() -> TokenizerManager {
 pub fn prose(letters: FirstLetters) -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
+        .filter(letters)
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(letters)
         .filter(Stemmer::new(Language::English))
         .build()
 }
 
-/// Empties every word whose first letter is not one of a set, so that the stemmer after it
-/// has nothing to do for that word. Stemming never changes a word's first letter, so a
-/// highlighter looking for some stems loses nothing by passing only their first letters.
+/// Drops every word whose first letter is not one of a set, before it is lowercased, folded
+/// and stemmed. Those steps never change an ASCII first letter but for its case, so a
+/// highlighter looking for some stems loses nothing by passing only the words that begin as
+/// they do (and every word that begins with a non-ASCII letter, which folding may change).
 /// The default lets every word through.
 #[derive(Clone, Default)]
 pub struct FirstLetters(Option<Arc<[bool; 256]>>);
@@ -167,17 +168,17 @@ pub struct FirstLettersStream<T> {
 
 impl<T: TokenStream> TokenStream for FirstLettersStream<T> {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        if let Some(letters) = &self.letters {
-            let token = self.tail.token_mut();
-            let first = token.text.as_bytes().first();
-            if !first.is_some_and(|&b| letters[usize::from(b)]) {
-                token.text.clear();
+        let Some(letters) = &self.letters else {
+            return self.tail.advance();
+        };
+        while self.tail.advance() {
+            let first = self.tail.token().text.as_bytes().first();
+            if first.is_some_and(|&b| !b.is_ascii() || letters[usize::from(b.to_ascii_lowercase())])
+            {
+                return true;
             }
         }
-        true
+        false
     }
 
     fn token(&self) -> &Token {
@@ -204,10 +205,13 @@ mod tests {
 
     #[test]
     fn first_letters_stem_only_words_that_can_match() {
-        let text = "Dying networks, ties and Skies: training";
+        let text = "Dying Networks, ties and Skies: training Élan";
         let all = words(prose(FirstLetters::default()), text);
-        assert_eq!(all, ["die", "network", "tie", "and", "sky", "train"]);
+        assert_eq!(
+            all,
+            ["die", "network", "tie", "and", "sky", "train", "elan"]
+        );
         let some = words(prose(FirstLetters::of(["network", "tie"])), text);
-        assert_eq!(some, ["", "network", "tie", "", "", "train"]);
+        assert_eq!(some, ["network", "tie", "train", "elan"]);
     }
 }

@@ -111,11 +111,11 @@ impl SearchIndex {
             });
         };
         let counter = match req.facets {
-            true => Some(self.facet_cache.collector(&searcher)?),
+            true => Some(self.facet_cache.collector(&searcher, FACET_SIZE)?),
             false => None,
         };
         let limit = req.limit.max(1);
-        let (top, total, tally) = match req.sort {
+        let (top, total, facets) = match req.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
@@ -126,12 +126,11 @@ impl SearchIndex {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_fast_field::<u64>("published", Order::Desc);
-                let (top, total, tally) = searcher.search(&query, &(top, Count, counter))?;
+                let (top, total, facets) = searcher.search(&query, &(top, Count, counter))?;
                 let top = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
-                (top, total, tally)
+                (top, total, facets)
             }
         };
-        let facets = tally.map(|t| t.truncated(FACET_SIZE));
         let hits = if req.limit == 0 {
             Vec::new()
         } else {
@@ -314,7 +313,7 @@ impl SearchIndex {
         {
             return Ok(facets.truncated(size));
         }
-        let counter = self.facet_cache.collector(&searcher)?;
+        let counter = self.facet_cache.collector(&searcher, usize::MAX)?;
         let facets = searcher.search(&AllQuery, &counter)?;
         *totals = Some((generation, facets.clone()));
         Ok(facets.truncated(size))

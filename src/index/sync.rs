@@ -167,6 +167,28 @@ impl Syncer {
         self.catch_up(CommitPolicy::Now, progress).await
     }
 
+    /// Merges the index's segments into one, so that a search sets up one scorer per
+    /// term instead of one per segment. Searches go on meanwhile (on the old segments);
+    /// the syncer waits only for the merge to start. Returns how many segments were merged.
+    pub async fn compact(&self) -> IndexResult<usize> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let merge = this
+                .state
+                .lock()
+                .map_err(|e| super::IndexError::Task(e.to_string()))?
+                .writer
+                .merge_all()?;
+            let Some(merge) = merge else { return Ok(0) };
+            let segments = merge.segments;
+            merge.wait()?;
+            this.index.refresh()?;
+            Ok(segments)
+        })
+        .await
+        .map_err(|e| super::IndexError::Task(e.to_string()))?
+    }
+
     /// Commits what is pending and lets merges finish; the writer lock is released.
     pub async fn close(self) -> IndexResult<()> {
         self.catch_up(CommitPolicy::Now, None).await?;

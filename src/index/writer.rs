@@ -7,6 +7,20 @@ use tantivy::{Index, TantivyDocument, Term};
 /// Memory for the writer's in-flight segments, shared by its threads.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 
+/// A merge under way.
+pub struct MergeDone {
+    pub segments: usize,
+    future: tantivy::FutureResult<Option<tantivy::index::SegmentMeta>>,
+}
+
+impl MergeDone {
+    /// Blocks until the merge is committed.
+    pub fn wait(self) -> IndexResult<()> {
+        self.future.wait()?;
+        Ok(())
+    }
+}
+
 /// Owns the index lock. Documents added are invisible until `commit`.
 pub struct IndexWriter {
     inner: tantivy::IndexWriter,
@@ -83,6 +97,16 @@ impl IndexWriter {
         prepared.set_payload(&payload);
         prepared.commit()?;
         Ok(())
+    }
+
+    /// Starts merging the index's committed segments into one; the result is ready when
+    /// the merge is done (searches see the old segments until then).
+    pub fn merge_all(&mut self) -> IndexResult<Option<MergeDone>> {
+        let ids = self.inner.index().searchable_segment_ids()?;
+        Ok((ids.len() > 1).then(|| MergeDone {
+            segments: ids.len(),
+            future: self.inner.merge(&ids),
+        }))
     }
 
     /// Waits for background merges to finish and releases the lock.
