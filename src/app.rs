@@ -33,6 +33,9 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         opened => opened?,
     };
     services.catch_up().await?;
+    // Lay out the facets of every segment before the first searches arrive.
+    let index = services.index.clone();
+    tokio::task::spawn_blocking(move || index.facet_counts(1)).await??;
     let papers = services.store.count().await?;
     if papers == 0 && args.sync.enabled {
         tracing::info!(

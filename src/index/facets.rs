@@ -181,9 +181,13 @@ impl Dictionary {
     }
 }
 
+/// A segment's facets once laid out; its own lock, so that the searches arriving while the
+/// first lays it out wait for that one instead of each doing the same work.
+type Slot = Arc<Mutex<Option<Arc<SegmentFacets>>>>;
+
 #[derive(Default)]
 struct Cached {
-    segments: HashMap<SegmentId, Arc<SegmentFacets>>,
+    segments: HashMap<SegmentId, Slot>,
     dictionary: Dictionary,
 }
 
@@ -213,16 +217,20 @@ impl FacetCache {
     }
 
     fn segment(&self, reader: &SegmentReader) -> IndexResult<Arc<SegmentFacets>> {
-        let id = reader.segment_id();
-        if let Some(found) = self.lock()?.segments.get(&id) {
+        let slot = self
+            .lock()?
+            .segments
+            .entry(reader.segment_id())
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().map_err(|e| IndexError::Task(e.to_string()))?;
+        if let Some(found) = slot.as_ref() {
             return Ok(found.clone());
         }
-        // Read outside the lock: two searches may both read a new segment, once each.
         let (mut facets, names) = SegmentFacets::read(reader)?;
-        let mut cached = self.lock()?;
-        facets.number(&names, &mut cached.dictionary);
+        facets.number(&names, &mut self.lock()?.dictionary);
         let facets = Arc::new(facets);
-        cached.segments.insert(id, facets.clone());
+        *slot = Some(facets.clone());
         Ok(facets)
     }
 
