@@ -374,3 +374,21 @@ impl SegmentCollector for SegmentTally {
         Tally { counts, matches }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn most_first_keeps_the_largest_counts_ties_by_name() {
+        let names: Vec<String> = ["e", "d", "c", "b", "a", "z"].map(String::from).to_vec();
+        let counts = [5, 0, 7, 5, 1, 5];
+        let shown = |size| {
+            super::most_first(&counts, &names, size)
+                .into_iter()
+                .map(|f| format!("{}={}", f.value, f.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shown(3), ["c=7", "b=5", "e=5"]);
+        assert_eq!(shown(10), ["c=7", "b=5", "e=5", "z=5", "a=1"]);
+        assert!(shown(0).is_empty());
+    }
+}
