@@ -148,17 +148,26 @@ async fn papers_embed_backfills_resumes_and_never_mixes_models() {
     }
 }
 
+/// The services of `db` with `papers` stored and indexed.
+async fn indexed(
+    db: &common::TestDb,
+    papers: &[papers::domain::Paper],
+) -> papers::services::Services {
+    let services = papers::services::Services::open(&db.global())
+        .await
+        .unwrap();
+    services.store.upsert_batch(papers).await.unwrap();
+    services.catch_up().await.unwrap();
+    services
+}
+
 /// A server over `papers` with the local model configured and every paper embedded.
 async fn serve_with_model(
     db: &common::TestDb,
     model: PathBuf,
     papers: &[papers::domain::Paper],
 ) -> (std::net::SocketAddr, papers::services::Services) {
-    let services = papers::services::Services::open(&db.global())
-        .await
-        .unwrap();
-    services.store.upsert_batch(papers).await.unwrap();
-    services.catch_up().await.unwrap();
+    let services = indexed(db, papers).await;
     let meaning = Meaning::open(&options(Some(model)), &db.data_dir(), &*services.store)
         .await
         .unwrap()
@@ -433,15 +442,7 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
     let addr = embeddings_server(fake.clone()).await;
     for backend in common::backends() {
         let db = common::fresh_db(backend).await;
-        let services = papers::services::Services::open(&db.global())
-            .await
-            .unwrap();
-        services
-            .store
-            .upsert_batch(&(0..20).map(common::paper).collect::<Vec<_>>())
-            .await
-            .unwrap();
-        services.catch_up().await.unwrap();
+        let services = indexed(&db, &(0..20).map(common::paper).collect::<Vec<_>>()).await;
         let mut opts = http_options(addr);
         opts.rerank_timeout_ms = 300;
         fake.delay_ms.store(0, Ordering::SeqCst);
@@ -487,15 +488,7 @@ async fn an_embedder_down_at_start_leaves_search_to_bm25() {
         .unwrap();
     for backend in common::backends() {
         let db = common::fresh_db(backend).await;
-        let services = papers::services::Services::open(&db.global())
-            .await
-            .unwrap();
-        services
-            .store
-            .upsert_batch(&(0..20).map(common::paper).collect::<Vec<_>>())
-            .await
-            .unwrap();
-        services.catch_up().await.unwrap();
+        let services = indexed(&db, &(0..20).map(common::paper).collect::<Vec<_>>()).await;
         let mut down = http_options(dead);
         down.rerank_timeout_ms = 300;
         let err = Meaning::open(&down, &db.data_dir(), &*services.store)
