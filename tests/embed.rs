@@ -161,6 +161,16 @@ async fn indexed(
     services
 }
 
+/// A server over `services` that reranks and finds related papers with `meaning`.
+async fn serve_meaning(
+    services: &papers::services::Services,
+    meaning: Meaning,
+) -> std::net::SocketAddr {
+    let mut state = papers::web::AppState::new(services.store.clone(), services.index.clone());
+    state.meaning = Some(meaning);
+    common::serve_state(state).await
+}
+
 /// A server over `papers` with the local model configured and every paper embedded.
 async fn serve_with_model(
     db: &common::TestDb,
@@ -178,9 +188,7 @@ async fn serve_with_model(
         .await
         .unwrap();
     assert_eq!(done.papers, papers.len() as u64);
-    let mut state = papers::web::AppState::new(services.store.clone(), services.index.clone());
-    state.meaning = Some(meaning);
-    (common::serve_state(state).await, services)
+    (serve_meaning(&services, meaning).await, services)
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -455,9 +463,7 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
             .catch_up(&*services.store, 8, None)
             .await
             .unwrap();
-        let mut state = papers::web::AppState::new(services.store.clone(), services.index.clone());
-        state.meaning = Some(meaning);
-        let server = common::serve_state(state).await;
+        let server = serve_meaning(&services, meaning).await;
 
         let fast = common::get(server, b"/api/search?q=protein+folding")
             .await
@@ -511,9 +517,7 @@ async fn an_embedder_down_at_start_leaves_search_to_bm25() {
             .unwrap()
             .unwrap();
         assert_eq!(meaning.semantic.read().len(), 20, "{backend}");
-        let mut state = papers::web::AppState::new(services.store.clone(), services.index.clone());
-        state.meaning = Some(meaning);
-        let server = common::serve_state(state).await;
+        let server = serve_meaning(&services, meaning).await;
         let answer = common::get(server, b"/api/search?q=protein+folding")
             .await
             .json();
