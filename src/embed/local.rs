@@ -5,7 +5,7 @@ use super::Embedder;
 use super::bert::{self, Bert, BertConfig};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use candle_core::{D, DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -79,8 +79,13 @@ impl Model {
     fn embed(&self, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
+        // At least one batch per thread, when there are texts enough.
+        let size = texts
+            .len()
+            .div_ceil(rayon::current_num_threads())
+            .clamp(1, BATCH);
         let batches: Vec<Vec<Vec<f32>>> = order
-            .par_chunks(BATCH)
+            .par_chunks(size)
             .map(|chunk| self.embed_batch(chunk.iter().map(|&i| texts[i].as_str()).collect()))
             .collect::<anyhow::Result<_>>()?;
         let mut out = vec![Vec::new(); texts.len()];
@@ -101,18 +106,20 @@ impl Model {
             .iter()
             .flat_map(|e| e.get_ids().to_vec())
             .collect();
-        let mask: Vec<u32> = encodings
+        // Padding goes at the end, so a text's real tokens are its first ones.
+        let lengths: Vec<usize> = encodings
             .iter()
-            .flat_map(|e| e.get_attention_mask().to_vec())
+            .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count())
             .collect();
         let ids = Tensor::from_vec(ids, (n, len), &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, (n, len), &Device::Cpu)?;
-        let hidden = self.bert.forward(&ids, &mask)?;
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let mean = summed.broadcast_div(&mask.sum(1)?)?;
-        let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
-        Ok(mean.broadcast_div(&norm)?.to_vec2()?)
+        let hidden = self.bert.forward(&ids, &lengths)?;
+        let mut out = Vec::with_capacity(n);
+        for (i, &real) in lengths.iter().enumerate() {
+            let mean = hidden.get(i)?.narrow(0, 0, real.max(1))?.mean(0)?;
+            let norm = mean.sqr()?.sum_all()?.sqrt()?;
+            out.push(mean.broadcast_div(&norm)?.to_vec1()?);
+        }
+        Ok(out)
     }
 }
 

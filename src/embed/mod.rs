@@ -4,6 +4,7 @@
 pub mod backfill;
 pub mod bert;
 pub mod http;
+pub mod kernels;
 pub mod local;
 pub mod rerank;
 pub mod semantic;
