@@ -159,7 +159,7 @@ async fn score_reranked(
                 let set = semantic.read();
                 hits.iter()
                     .take(depth)
-                    .map(|h| set.get(&h.id).map(|v| crate::embed::dot(vector, v)))
+                    .map(|h| set.cosine(&h.id, vector))
                     .collect()
             };
             for (tally, &weight) in tallies.iter_mut().zip(&rerank.weights) {

@@ -1,5 +1,6 @@
-//! Fused CPU kernels for the BERT encoder: bias + GELU, bias + residual + layer norm, the
-//! masked attention softmax and the split of the query/key/value product into heads.
+//! Vectorised CPU kernels: the BERT encoder's fused steps (bias + GELU, bias + residual +
+//! layer norm, the masked attention softmax, the split of the query/key/value product into
+//! heads) and the related-papers scan over 8-bit vectors.
 //!
 //! Each works in place on a matrix product's output where it can (no fresh tensor, so no
 //! page clearing) and runs under `pulp`'s run-time dispatch, so its plain loops are compiled
@@ -298,6 +299,36 @@ impl Kernel for SplitHeads<'_> {
             for ((o, s), bias) in dst.iter_mut().zip(src).zip(&self.bias[col..col + d]) {
                 *o = s + bias;
             }
+        }
+    }
+}
+
+/// `scores[i]` ← the dot product of `probe` with row `i` of the 8-bit `codes`
+/// (`probe.len()` each) times `scales[i]`.
+pub fn dots(probe: &[f32], codes: &[i8], scales: &[f32], scores: &mut [f32]) {
+    pulp::Arch::new().dispatch(Dots {
+        probe,
+        codes,
+        scales,
+        scores,
+    });
+}
+
+struct Dots<'a> {
+    probe: &'a [f32],
+    codes: &'a [i8],
+    scales: &'a [f32],
+    scores: &'a mut [f32],
+}
+
+impl pulp::WithSimd for Dots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let rows = self.codes.chunks_exact(self.probe.len());
+        for ((score, row), scale) in self.scores.iter_mut().zip(rows).zip(self.scales) {
+            *score = super::dot_codes(self.probe, row) * scale;
         }
     }
 }

@@ -177,19 +177,31 @@ pub fn paper_text(title: &str, abstract_text: &str) -> String {
     }
 }
 
-/// Cosine similarity of two unit vectors. Eight partial sums let the compiler use SIMD.
+/// Cosine similarity of two unit vectors. Sixteen partial sums let the compiler use SIMD.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    lanes(a, b, |y: &f32| *y)
+}
+
+/// The dot product of `a` with 8-bit codes (a stored vector before its scale), vectorised
+/// as [`dot`] is (AVX-512 wide inside [`kernels::dots`]).
+#[inline(always)]
+pub fn dot_codes(a: &[f32], codes: &[i8]) -> f32 {
+    lanes(a, codes, |c: &i8| f32::from(*c))
+}
+
+#[inline(always)]
+fn lanes<T>(a: &[f32], b: &[T], value: impl Fn(&T) -> f32) -> f32 {
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
     let tail: f32 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, y)| x * value(y))
         .sum();
     for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
+        for i in 0..16 {
+            acc[i] += x[i] * value(&y[i]);
         }
     }
     acc.iter().sum::<f32>() + tail

@@ -117,9 +117,7 @@ impl Semantic {
         };
         let cosines: Vec<Option<f32>> = {
             let set = self.read();
-            hits.iter()
-                .map(|h| set.get(&h.id).map(|v| super::dot(&q, v)))
-                .collect()
+            hits.iter().map(|h| set.cosine(&h.id, &q)).collect()
         };
         Ok(fuse(hits, &cosines, fusion.weight))
     }

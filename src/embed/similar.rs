@@ -35,16 +35,17 @@ impl Ord for Scored {
 
 /// The `k` vectors most similar to `probe`, best first, leaving out `exclude`.
 pub fn nearest(set: &VectorSet, probe: &[f32], k: usize, exclude: Option<&str>) -> Vec<Neighbour> {
-    if k == 0 || probe.len() != set.dim() {
+    if k == 0 || probe.is_empty() || probe.len() != set.dim() {
         return Vec::new();
     }
+    let mut scores = vec![0f32; set.len()];
+    set.cosines(probe, &mut scores);
     let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
-    for (row, (id, v)) in set.iter().enumerate() {
-        let score = super::dot(probe, v);
+    for (row, score) in scores.into_iter().enumerate() {
         if best.len() == k && best.peek().is_some_and(|Reverse(s)| s.0 >= score) {
             continue;
         }
-        if exclude == Some(id) {
+        if exclude == Some(set.id(row)) {
             continue;
         }
         best.push(Reverse(Scored(score, row)));
@@ -117,7 +118,7 @@ impl Semantic {
     ) -> anyhow::Result<Option<Vec<(Paper, f32)>>> {
         let (vector, source) = match probe {
             Probe::Paper(id) => {
-                let Some(v) = self.read().get(id).map(<[f32]>::to_vec) else {
+                let Some(v) = self.read().get(id) else {
                     return Ok(None);
                 };
                 let source = match same {

@@ -24,13 +24,16 @@ struct Header {
     database_id: String,
 }
 
-/// The vectors of one model, in memory.
+/// The vectors of one model, in memory, quantised to 8 bits: each vector is stored as
+/// `dim` signed bytes and one scale (its largest magnitude / 127), a quarter of the f32
+/// size. The file keeps the exact floats.
 #[derive(Debug, Default)]
 pub struct VectorSet {
     dim: usize,
     ids: Vec<String>,
     rows: HashMap<String, usize>,
-    data: Vec<f32>,
+    codes: Vec<i8>,
+    scales: Vec<f32>,
     watermark: i64,
 }
 
@@ -52,20 +55,48 @@ impl VectorSet {
         self.watermark
     }
 
-    pub fn get(&self, id: &str) -> Option<&[f32]> {
+    /// The (dequantised) vector of `id`.
+    pub fn get(&self, id: &str) -> Option<Vec<f32>> {
         let row = *self.rows.get(id)?;
-        Some(&self.data[row * self.dim..(row + 1) * self.dim])
+        let scale = self.scales[row];
+        Some(
+            self.codes(row)
+                .iter()
+                .map(|&c| f32::from(c) * scale)
+                .collect(),
+        )
+    }
+
+    /// The cosine of `probe` (a unit vector of length `dim`) with the vector of `id`.
+    pub fn cosine(&self, id: &str, probe: &[f32]) -> Option<f32> {
+        let row = *self.rows.get(id)?;
+        Some(super::dot_codes(probe, self.codes(row)) * self.scales[row])
+    }
+
+    fn codes(&self, row: usize) -> &[i8] {
+        &self.codes[row * self.dim..(row + 1) * self.dim]
     }
 
     /// Adds or replaces the vector of `id`.
     pub fn insert(&mut self, id: &str, seq: i64, vector: &[f32]) {
         debug_assert_eq!(vector.len(), self.dim);
+        let largest = vector.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+        let codes = vector.iter().map(|x| (x / scale).round() as i8);
         match self.rows.get(id) {
-            Some(&row) => self.data[row * self.dim..(row + 1) * self.dim].copy_from_slice(vector),
+            Some(&row) => {
+                let dim = self.dim;
+                self.codes[row * dim..(row + 1) * dim]
+                    .iter_mut()
+                    .zip(codes)
+                    .for_each(|(c, q)| *c = q);
+                self.scales[row] = scale;
+            }
             None => {
                 self.rows.insert(id.to_string(), self.ids.len());
                 self.ids.push(id.to_string());
-                self.data.extend_from_slice(vector);
+                self.codes.extend(codes);
+                self.scales.push(scale);
             }
         }
         self.watermark = self.watermark.max(seq);
@@ -76,12 +107,9 @@ impl VectorSet {
         &self.ids[row]
     }
 
-    /// Every stored paper with its vector, for scans.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[f32])> {
-        self.ids
-            .iter()
-            .zip(self.data.chunks_exact(self.dim.max(1)))
-            .map(|(id, v)| (id.as_str(), v))
+    /// The cosine of `probe` with every stored vector, row by row, into `scores`.
+    pub fn cosines(&self, probe: &[f32], scores: &mut [f32]) {
+        super::kernels::dots(probe, &self.codes, &self.scales, scores);
     }
 
     /// An empty set of vectors of length `dim`.
@@ -90,6 +118,11 @@ impl VectorSet {
             dim,
             ..VectorSet::default()
         }
+    }
+
+    /// Bytes the vectors take in memory (codes and scales; not the ids).
+    pub fn vector_bytes(&self) -> usize {
+        self.codes.len() + self.scales.len() * 4
     }
 }
 
@@ -235,4 +268,36 @@ fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
     let mut b = [0u8; 4];
     r.read_exact(&mut b)?;
     Ok(u32::from_le_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VectorSet;
+
+    #[test]
+    fn eight_bit_vectors_keep_cosines_to_three_decimals() {
+        let dim = 384;
+        let unit = |seed: f32| {
+            let v: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.61 + seed).sin()).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / norm).collect::<Vec<f32>>()
+        };
+        let mut set = VectorSet::new(dim);
+        let (a, b) = (unit(0.3), unit(1.7));
+        set.insert("a", 1, &a);
+        set.insert("b", 2, &b);
+        let exact = crate::embed::dot(&a, &b);
+        let ours = set.cosine("b", &a).unwrap();
+        assert!((ours - exact).abs() < 1e-3, "{ours} against {exact}");
+        assert!((set.cosine("a", &a).unwrap() - 1.0).abs() < 1e-3);
+        let back = set.get("a").unwrap();
+        assert!(back.iter().zip(&a).all(|(x, y)| (x - y).abs() < 0.5 / 127.0));
+        // Replacing a vector replaces its codes and scale.
+        set.insert("a", 3, &b);
+        assert!((set.cosine("a", &b).unwrap() - 1.0).abs() < 1e-3);
+        assert_eq!((set.len(), set.watermark(), set.vector_bytes()), (2, 3, 2 * (dim + 4)));
+        let mut scores = vec![0.0; 2];
+        set.cosines(&b, &mut scores);
+        assert!(scores.iter().all(|s| (s - 1.0).abs() < 1e-3), "{scores:?}");
+    }
 }
