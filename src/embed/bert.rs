@@ -1,5 +1,5 @@
 //! A BERT encoder (the sentence-transformers layout, tensor names without a `bert.` prefix)
-//! in candle: token ids and attention mask in, last hidden states out.
+//! in candle: token ids and text lengths in, last hidden states out.
 
 use super::kernels::{BiasGelu, BiasResidualNorm, MaskedSoftmax, SplitHeads};
 use candle_core::{DType, Device, Module, Result, Tensor};

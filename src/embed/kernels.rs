@@ -53,7 +53,7 @@ fn vectorized<K: Kernel>(kernel: &K, out: &mut [f32], input: &[f32]) {
 /// e^x without branches (Cephes' expf: relative error about 2e-7), so a loop of it
 /// vectorises. Arguments are clamped to [-87, 88].
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
+fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
@@ -70,7 +70,7 @@ pub fn exp(x: f32) -> f32 {
 /// BERT's exact (erf) GELU, erf from Abramowitz and Stegun 7.1.26 (absolute error below
 /// 1.5e-7).
 #[inline(always)]
-pub fn gelu(x: f32) -> f32 {
+fn gelu(x: f32) -> f32 {
     let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
     let poly = ((((1.061_405_4 * t - 1.453_152) * t + 1.421_413_8) * t - 0.284_496_74) * t

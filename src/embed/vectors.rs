@@ -291,11 +291,18 @@ mod tests {
         assert!((ours - exact).abs() < 1e-3, "{ours} against {exact}");
         assert!((set.cosine("a", &a).unwrap() - 1.0).abs() < 1e-3);
         let back = set.get("a").unwrap();
-        assert!(back.iter().zip(&a).all(|(x, y)| (x - y).abs() < 0.5 / 127.0));
+        assert!(
+            back.iter()
+                .zip(&a)
+                .all(|(x, y)| (x - y).abs() < 0.5 / 127.0)
+        );
         // Replacing a vector replaces its codes and scale.
         set.insert("a", 3, &b);
         assert!((set.cosine("a", &b).unwrap() - 1.0).abs() < 1e-3);
-        assert_eq!((set.len(), set.watermark(), set.vector_bytes()), (2, 3, 2 * (dim + 4)));
+        assert_eq!(
+            (set.len(), set.watermark(), set.vector_bytes()),
+            (2, 3, 2 * (dim + 4))
+        );
         let mut scores = vec![0.0; 2];
         set.cosines(&b, &mut scores);
         assert!(scores.iter().all(|s| (s - 1.0).abs() < 1e-3), "{scores:?}");
