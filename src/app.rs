@@ -15,9 +15,6 @@ use tokio_util::sync::CancellationToken;
 /// How often the server looks for database changes to index (imports run by other
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
-/// How long no paper must arrive before the index's segments are merged into one (a bulk
-/// import leaves several; one makes every search cheaper).
-const COMPACT_AFTER: Duration = Duration::from_secs(60);
 
 pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> anyhow::Result<()> {
     let bind = args.bind;
@@ -64,6 +61,7 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         services.store.clone(),
         services.index.clone(),
         services.syncer.clone(),
+        (args.compact_after_secs > 0).then(|| Duration::from_secs(args.compact_after_secs)),
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
@@ -113,11 +111,13 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
 }
 
 /// Polls the database and indexes what other processes wrote; once no paper has arrived for
-/// `COMPACT_AFTER`, merges the index's segments.
+/// `compact_after` (when set), merges the index's segments (a bulk import leaves several;
+/// one makes every search cheaper).
 async fn follow(
     store: std::sync::Arc<dyn crate::store::Store>,
     index: crate::index::SearchIndex,
     syncer: Option<crate::index::Syncer>,
+    compact_after: Option<Duration>,
     shutdown: CancellationToken,
 ) {
     let Some(syncer) = syncer else { return };
@@ -146,7 +146,7 @@ async fn follow(
                 Err(e) => tracing::warn!(error = %e, "indexing new papers failed"),
             }
             (last_change, compacted) = (std::time::Instant::now(), false);
-        } else if !compacted && last_change.elapsed() >= COMPACT_AFTER {
+        } else if !compacted && compact_after.is_some_and(|after| last_change.elapsed() >= after) {
             compacted = true;
             tokio::select! {
                 _ = shutdown.cancelled() => break,

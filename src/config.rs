@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// Secret for `/admin` and `/api/admin/…`; without it the admin pages are disabled.
     #[arg(long, env = "PAPERS_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Seconds without a new paper after which the server merges the index's segments into
+    /// one (0: never).
+    #[arg(long, env = "PAPERS_COMPACT_AFTER_SECS", default_value_t = 60)]
+    pub compact_after_secs: u64,
     #[command(flatten)]
     pub sources: SourceArgs,
 }

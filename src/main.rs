@@ -1,6 +1,7 @@
 //! The `papers` command line.
 
 use clap::Parser;
+use std::io::Write;
 
 /// mimalloc instead of glibc malloc: imports peak far lower (glibc fragments under
 /// tantivy's indexing threads; docs/benchmarks.md has the measurements).
@@ -12,7 +13,8 @@ async fn main() {
     let cli = papers::config::Cli::parse();
     papers::telemetry::init();
     if let Err(e) = papers::cli::run(cli).await {
-        eprintln!("error: {e:#}");
+        // Not eprintln!: that panics when stderr is a closed pipe.
+        let _ = writeln!(std::io::stderr(), "error: {e:#}");
         std::process::exit(1);
     }
 }

@@ -1,5 +1,8 @@
-//! Log output: compact human-readable lines on stderr, filtered by `RUST_LOG`.
+//! Log output: compact human-readable lines on stderr, filtered by `RUST_LOG`; colours only
+//! when stderr is a terminal (not in files or the journal). A log line that cannot be
+//! written (stderr a closed pipe) is dropped: reporting it would panic the task that logged.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -8,6 +11,8 @@ pub fn init() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .with_target(false)
         .compact()
         .init();

@@ -11,8 +11,25 @@ async fn http_get(addr: &str, path: &str) -> (u16, String) {
     (r.status, r.body)
 }
 
+/// Waits until the server's index holds sequence `seq`.
+async fn caught_up(addr: &str, seq: u64, backend: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = http_get(addr, "/readyz").await;
+        if status == 200 && body.contains(&format!("\"index_seq\":{seq}")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{backend}: server never caught up to {seq}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A server holds the index; an import in another process writes only the database, and
-/// the server indexes the new papers by following the change sequence.
+/// the server indexes the new papers by following the change sequence. Once no paper has
+/// arrived for `PAPERS_COMPACT_AFTER_SECS`, it merges the segments the imports left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_server_indexes_what_another_process_imports() {
     for backend in backends() {
@@ -20,37 +37,57 @@ async fn a_running_server_indexes_what_another_process_imports() {
         let mut server = db
             .papers()
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("PAPERS_COMPACT_AFTER_SECS", "3")
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let (addr, lines) = common::server_address(server.stderr.take().unwrap());
-        std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
-
-        let file = db.dir.path().join("p.jsonl");
-        write_jsonl(&file, (0..500).map(paper));
-        let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
-        assert!(out.status.success(), "{backend}: {stderr}");
-        assert!(
-            stderr.contains("holds the index"),
-            "{backend}: the import left indexing to the server: {stderr}"
-        );
-
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (status, body) = http_get(&addr, "/readyz").await;
-            if status == 200 {
-                assert!(body.contains("\"index_seq\":500"), "{backend}: {body}");
-                break;
+        // Keep the pipe drained, and pass on what the server says about merging.
+        let (merges, merged) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("merged the index's segments into one") {
+                    let _ = merges.send(line);
+                }
             }
+        });
+
+        // Two imports, each indexed by the server as it comes: two segments.
+        for (name, papers) in [("p.jsonl", 0..500), ("q.jsonl", 500..600)] {
+            let file = db.dir.path().join(name);
+            write_jsonl(&file, papers.clone().map(paper));
+            let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
+            assert!(out.status.success(), "{backend}: {stderr}");
             assert!(
-                Instant::now() < deadline,
-                "{backend}: server never caught up: {body}"
+                stderr.contains("holds the index"),
+                "{backend}: the import left indexing to the server: {stderr}"
             );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            caught_up(&addr, papers.end as u64, backend).await;
         }
-        let (_, body) = http_get(&addr, "/api/search?q=protein+folding&limit=1").await;
-        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(json["total"], 100, "{backend}: {body}");
+        let search = async || {
+            let (_, body) = http_get(&addr, "/api/search?q=protein+folding&limit=5").await;
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            (json["total"].clone(), json["hits"].clone())
+        };
+        let before = search().await;
+        assert_eq!(before.0, 120, "{backend}: {before:?}");
+
+        let line = merged
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{backend}: the idle server never merged its segments"));
+        let segments: usize = line
+            .split("segments=")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(segments >= 2, "{backend}: {line}");
+        assert_eq!(
+            search().await,
+            before,
+            "{backend}: the merge changed a search"
+        );
 
         // SIGTERM stops it gracefully.
         std::process::Command::new("kill")
@@ -60,6 +97,40 @@ async fn a_running_server_indexes_what_another_process_imports() {
         let status = server.wait().unwrap();
         assert!(status.success(), "{backend}: graceful exit, got {status}");
     }
+}
+
+/// A server whose log pipe was closed (its reader gone) still stops on SIGTERM: a log line
+/// it cannot write is dropped, not a panic in the task that handles the signal.
+#[tokio::test]
+async fn a_server_whose_log_reader_is_gone_still_stops_on_sigterm() {
+    let db = fresh_db("sqlite").await;
+    let mut server = db
+        .papers()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (addr, lines) = common::server_address(server.stderr.take().unwrap());
+    drop(lines);
+    let (status, _) = http_get(&addr, "/healthz").await;
+    assert_eq!(status, 200);
+    std::process::Command::new("kill")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            server.kill().unwrap();
+            panic!("the server did not stop on SIGTERM with its log pipe closed");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "graceful exit, got {status}");
 }
 
 /// Pointing a data dir at another database rebuilds the index from that database.
