@@ -29,12 +29,13 @@ fn data_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> Resul
 
 /// A kernel's loop over its output (and an input, for those that read one).
 trait Kernel {
+    type Input;
     /// Must be `#[inline(always)]`: only then is it compiled into [`vectorized`]'s
     /// instruction-set-specific copies.
-    fn apply(&self, out: &mut [f32], input: &[f32]);
+    fn apply(&self, out: &mut [f32], input: &[Self::Input]);
 }
 
-struct Run<'a, K>(&'a K, &'a mut [f32], &'a [f32]);
+struct Run<'a, K: Kernel>(&'a K, &'a mut [f32], &'a [K::Input]);
 
 impl<K: Kernel> pulp::WithSimd for Run<'_, K> {
     type Output = ();
@@ -46,7 +47,7 @@ impl<K: Kernel> pulp::WithSimd for Run<'_, K> {
 }
 
 /// Runs `kernel` compiled for the best instruction set this CPU has.
-fn vectorized<K: Kernel>(kernel: &K, out: &mut [f32], input: &[f32]) {
+fn vectorized<K: Kernel>(kernel: &K, out: &mut [f32], input: &[K::Input]) {
     pulp::Arch::new().dispatch(Run(kernel, out, input));
 }
 
@@ -133,6 +134,8 @@ impl InplaceOp1 for BiasGelu<'_> {
 }
 
 impl Kernel for BiasGelu<'_> {
+    type Input = f32;
+
     #[inline(always)]
     fn apply(&self, x: &mut [f32], _: &[f32]) {
         for row in x.chunks_exact_mut(self.0.len()) {
@@ -174,6 +177,8 @@ impl InplaceOp2 for BiasResidualNorm<'_> {
 }
 
 impl Kernel for BiasResidualNorm<'_> {
+    type Input = f32;
+
     #[inline(always)]
     fn apply(&self, x: &mut [f32], residual: &[f32]) {
         let width = self.bias.len();
@@ -226,6 +231,8 @@ impl InplaceOp1 for MaskedSoftmax<'_> {
 }
 
 impl Kernel for MaskedSoftmax<'_> {
+    type Input = f32;
+
     #[inline(always)]
     fn apply(&self, x: &mut [f32], _: &[f32]) {
         let per_text = x.len() / self.lengths.len();
@@ -283,6 +290,8 @@ impl CustomOp1 for SplitHeads<'_> {
 }
 
 impl Kernel for SplitHeads<'_> {
+    type Input = f32;
+
     #[inline(always)]
     fn apply(&self, out: &mut [f32], x: &[f32]) {
         let width = self.bias.len();
@@ -306,28 +315,21 @@ impl Kernel for SplitHeads<'_> {
 /// `scores[i]` ← the dot product of `probe` with row `i` of the 8-bit `codes`
 /// (`probe.len()` each) times `scales[i]`.
 pub fn dots(probe: &[f32], codes: &[i8], scales: &[f32], scores: &mut [f32]) {
-    pulp::Arch::new().dispatch(Dots {
-        probe,
-        codes,
-        scales,
-        scores,
-    });
+    vectorized(&Dots { probe, scales }, scores, codes);
 }
 
 struct Dots<'a> {
     probe: &'a [f32],
-    codes: &'a [i8],
     scales: &'a [f32],
-    scores: &'a mut [f32],
 }
 
-impl pulp::WithSimd for Dots<'_> {
-    type Output = ();
+impl Kernel for Dots<'_> {
+    type Input = i8;
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) {
-        let rows = self.codes.chunks_exact(self.probe.len());
-        for ((score, row), scale) in self.scores.iter_mut().zip(rows).zip(self.scales) {
+    fn apply(&self, scores: &mut [f32], codes: &[i8]) {
+        let rows = codes.chunks_exact(self.probe.len());
+        for ((score, row), scale) in scores.iter_mut().zip(rows).zip(self.scales) {
             *score = super::dot_codes(self.probe, row) * scale;
         }
     }
