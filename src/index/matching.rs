@@ -35,8 +35,25 @@ pub struct Word {
     pub stems: Vec<String>,
     /// Unstemmed tokens (the `EXACT` analyser), one per stem.
     pub exact: Vec<String>,
-    /// Stems of near spellings of each token, matched in its place by the fuzzy fallback.
-    pub near: Vec<Vec<String>>,
+    /// Stems of near spellings of each token with their weights, matched in its place by the
+    /// fuzzy fallback.
+    pub near: Vec<Vec<(String, f32)>>,
+}
+
+impl Word {
+    /// Each token as a word of its own (`heavy-tailed` is `heavy` and `tailed`); `typed`
+    /// stays the whole word only where it has one token.
+    fn tokens(self) -> Vec<Word> {
+        let whole = self.stems.len() == 1;
+        (0..self.stems.len())
+            .map(|i| Word {
+                typed: if whole { self.typed.clone() } else { String::new() },
+                stems: vec![self.stems[i].clone()],
+                exact: vec![self.exact[i].clone()],
+                near: vec![Vec::new()],
+            })
+            .collect()
+    }
 }
 
 /// How strictly the plain words are matched.
@@ -52,6 +69,8 @@ pub struct Level {
 pub struct Plan {
     /// Plain words that count towards matching.
     pub words: Vec<Word>,
+    /// Stop words among the plain words: they add to the score, never to matching.
+    stop: Vec<Word>,
     /// Every plain word's unstemmed tokens in typed order (for the title proximity bonus).
     sequence: Vec<String>,
     /// The other clauses of the query text: fields, phrases, exclusions, operators.
@@ -75,6 +94,7 @@ impl Plan {
         let f = index.fields.clone();
         let mut plan = Plan {
             words: Vec::new(),
+            stop: Vec::new(),
             sequence: Vec::new(),
             text: Vec::new(),
             filters: Vec::new(),
@@ -92,9 +112,11 @@ impl Plan {
                 (QTerm::Word(w), Field::Any, false) => {
                     let Some(word) = index.word(w) else { continue };
                     plan.sequence.extend(word.exact.iter().cloned());
-                    match word.exact.iter().all(|t| STOP_WORDS.contains(&t.as_str())) {
-                        true => stop_words.push(word),
-                        false => plan.words.push(word),
+                    for token in word.tokens() {
+                        match STOP_WORDS.contains(&token.exact[0].as_str()) {
+                            true => stop_words.push(token),
+                            false => plan.words.push(token),
+                        }
                     }
                 }
                 (QTerm::Years(..), ..) | (_, Field::Category | Field::Venue, _) => {
@@ -112,6 +134,8 @@ impl Plan {
         // Stop words alone are the query ("to be or not to be").
         if plan.words.is_empty() && !plan.text.iter().any(|(o, _)| *o == Occur::Must) {
             plan.words = stop_words;
+        } else {
+            plan.stop = stop_words;
         }
         if !filters.categories.is_empty() {
             plan.filters
@@ -187,24 +211,49 @@ impl Plan {
         Box::new(BooleanQuery::new(all))
     }
 
-    /// `matching` with the filters, plus the bonuses that order known items first: the
-    /// typed words next to each other in the title, and two typed words forming an author's
-    /// name.
+    /// Reads `fixed` where `typed` was typed, for the title proximity bonus.
+    pub fn respell(&mut self, typed: &str, fixed: &str) {
+        for word in self.sequence.iter_mut().filter(|w| *w == typed) {
+            *word = fixed.to_string();
+        }
+    }
+
+    /// `matching` with the filters, plus the bonuses that order known items first: typed
+    /// words next to each other (or one word apart) in the title, and two typed words forming
+    /// an author's name.
     pub fn scored(&self, level: Level) -> Box<dyn Query> {
         let f = &self.fields;
         let mut all: Clauses = vec![(Occur::Must, self.matching(level, true))];
         let r = self.ranking;
-        if r.title_phrase_boost > 0.0 {
-            for pair in self.sequence.windows(2) {
+        for stem in self.stop.iter().flat_map(|w| &w.stems) {
+            all.push((Occur::Should, term_query(f.text, stem, 1.0)));
+            all.push((Occur::Should, term_query(f.title, stem, r.title_boost)));
+        }
+        // In a sentence the pairs share the bonus: one pair of a long sentence weighs little.
+        let stop = |w: &String| STOP_WORDS.contains(&w.as_str());
+        let pairs: Vec<&[String]> = self
+            .sequence
+            .windows(2)
+            .filter(|pair| !(stop(&pair[0]) && stop(&pair[1])))
+            .collect();
+        let share = match self.words.len() < r.sentence {
+            true => 1.0,
+            false => (2.0 / pairs.len().max(1) as f32).min(1.0),
+        };
+        for (slop, boost) in [(0, r.title_phrase_boost), (1, r.title_near_boost)] {
+            if boost <= 0.0 {
+                continue;
+            }
+            for pair in &pairs {
                 let mut phrase = PhraseQuery::new(
                     pair.iter()
                         .map(|w| Term::from_field_text(f.title_exact, w))
                         .collect(),
                 );
-                phrase.set_slop(1);
+                phrase.set_slop(slop);
                 all.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(phrase), r.title_phrase_boost)),
+                    Box::new(BoostQuery::new(Box::new(phrase), boost * share)),
                 ));
             }
         }
@@ -237,13 +286,12 @@ impl Plan {
 fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query> {
     let tokens: Vec<Box<dyn Query>> = (0..word.stems.len())
         .map(|i| {
-            let mut stems = vec![word.stems[i].as_str()];
+            let mut stems = vec![(word.stems[i].as_str(), 1.0)];
             if fuzzy {
-                stems.extend(word.near[i].iter().map(String::as_str));
+                stems.extend(word.near[i].iter().map(|(s, w)| (s.as_str(), *w)));
             }
             let mut any: Vec<Box<dyn Query>> = Vec::new();
-            for (n, stem) in stems.into_iter().enumerate() {
-                let weight = if n == 0 { 1.0 } else { r.near_weight };
+            for (stem, weight) in stems {
                 any.push(term_query(f.text, stem, weight));
                 any.push(term_query(f.title, stem, r.title_boost * weight));
             }

@@ -22,12 +22,16 @@ pub struct Ranking {
     pub title_boost: f32,
     /// Weight of two typed words forming an author's name.
     pub author_boost: f32,
-    /// Weight of two typed words next to each other (one word apart at most) in the title.
+    /// Weight of two typed words next to each other in the title.
     pub title_phrase_boost: f32,
+    /// Weight of two typed words at most one word apart in the title (added to the above).
+    pub title_near_boost: f32,
     /// Weight of a near spelling standing in for a typed word.
     pub near_weight: f32,
     /// Papers the strict query must find before the search stops relaxing it.
     pub fill: usize,
+    /// Plain words from which a query is read as a sentence: relaxed, it takes any word.
+    pub sentence: usize,
 }
 
 impl Default for Ranking {
@@ -36,8 +40,10 @@ impl Default for Ranking {
             title_boost: 0.25,
             author_boost: 1.0,
             title_phrase_boost: 0.5,
+            title_near_boost: 0.5,
             near_weight: 0.5,
             fill: 20,
+            sentence: 5,
         }
     }
 }
@@ -62,8 +68,10 @@ impl Ranking {
                 "title_boost" => self.title_boost = number,
                 "author_boost" => self.author_boost = number,
                 "title_phrase_boost" => self.title_phrase_boost = number,
+                "title_near_boost" => self.title_near_boost = number,
                 "near_weight" => self.near_weight = number,
                 "fill" => self.fill = number.max(0.0) as usize,
+                "sentence" => self.sentence = number.max(0.0) as usize,
                 other => return Err(format!("PAPERS_RANKING: unknown weight {other:?}")),
             }
         }
@@ -187,7 +195,7 @@ impl SearchIndex {
         let mut notes = Vec::new();
         let level = match strict_total {
             Some(total) if total < ranking.fill as u64 => {
-                self.relax(&searcher, &mut plan, ranking.fill as u64, &mut notes)?
+                self.relax(&searcher, &mut plan, ranking, &mut notes)?
             }
             _ => strict,
         };
@@ -206,13 +214,14 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         plan: &mut Plan,
-        fill: u64,
+        ranking: Ranking,
         notes: &mut Vec<String>,
     ) -> IndexResult<Level> {
+        let (fill, near_weight) = (ranking.fill as u64, ranking.near_weight);
         let mut level = plan.strict();
         let n = plan.words.len();
         let mut found = count(searcher, &*plan.matching(level, false))?;
-        let spelt = self.near_spellings(searcher, plan)?;
+        let spelt = self.near_spellings(searcher, plan, near_weight)?;
         if !spelt.is_empty() {
             level.fuzzy = true;
             found = count(searcher, &*plan.matching(level, false))?;
@@ -224,8 +233,12 @@ impl SearchIndex {
         if found >= fill || n == 1 {
             return Ok(level);
         }
-        // Counts only grow as fewer words are required: the most words that still fill.
+        // Counts only grow as fewer words are required: the most words that still fill. A
+        // long query is a sentence: any of its words will do, BM25 ranks those with more first.
         let (mut lo, mut hi) = (1, n - 1);
+        if n >= ranking.sentence {
+            hi = 0;
+        }
         let mut best = 1;
         while lo <= hi {
             let mid = (lo + hi) / 2;
@@ -265,11 +278,18 @@ impl SearchIndex {
         Ok((docs < limit).then_some(docs))
     }
 
-    /// Fills each rare word's near spellings (one edit, ten times as common as the word);
-    /// returns the spellings added.
-    fn near_spellings(&self, searcher: &Searcher, plan: &mut Plan) -> IndexResult<Vec<String>> {
+    /// Fills each rare word's near spellings (one edit, ten times as common as the word):
+    /// the most common weighs as the typed word (it is most likely what was meant), the
+    /// others `near_weight`. Returns the spellings added.
+    fn near_spellings(
+        &self,
+        searcher: &Searcher,
+        plan: &mut Plan,
+        near_weight: f32,
+    ) -> IndexResult<Vec<String>> {
         let exact = [self.fields.title_exact, self.fields.abstract_exact];
         let mut added = Vec::new();
+        let mut respelt = Vec::new();
         for word in &mut plan.words {
             for i in 0..word.exact.len() {
                 let token = &word.exact[i];
@@ -282,12 +302,22 @@ impl SearchIndex {
                     let Some(stem) = self.analyse(PROSE, &n.word).pop() else {
                         continue;
                     };
-                    if stem != word.stems[i] && !word.near[i].contains(&stem) {
-                        word.near[i].push(stem);
-                        added.push(n.word.clone());
+                    if stem == word.stems[i] || word.near[i].iter().any(|(s, _)| *s == stem) {
+                        continue;
                     }
+                    let weight = if word.near[i].is_empty() {
+                        respelt.push((token.clone(), n.word.clone()));
+                        1.0
+                    } else {
+                        near_weight
+                    };
+                    word.near[i].push((stem, weight));
+                    added.push(n.word.clone());
                 }
             }
+        }
+        for (typed, fixed) in respelt {
+            plan.respell(&typed, &fixed);
         }
         Ok(added)
     }
@@ -303,13 +333,15 @@ impl SearchIndex {
         let exact = [self.fields.title_exact, self.fields.abstract_exact];
         let mut fixes: Vec<(String, String)> = Vec::new();
         for word in &plan.words {
-            let [token] = &word.exact[..] else { continue };
+            let ([token], false) = (&word.exact[..], word.typed.is_empty()) else {
+                continue;
+            };
             let Some(docs) = self.rare(searcher, token)? else {
                 continue;
             };
             let near = spell::near(searcher, &exact, token, 2)?;
             if let Some(fix) = spell::correction(docs, &near) {
-                fixes.push((word.typed.clone(), fix.word.clone()));
+                fixes.push((word.typed.clone(), spell::cased_as(&word.typed, &fix.word)));
             }
         }
         if fixes.is_empty() {

@@ -75,6 +75,20 @@ pub fn correction(typed_docs: u64, near: &[Near]) -> Option<&Near> {
     best_at(1).or_else(|| best_at(2))
 }
 
+/// `word` (lower case) in the case `typed` was written in: all capitals, a capital first
+/// letter, or as it is.
+pub fn cased_as(typed: &str, word: &str) -> String {
+    let letters = || typed.chars().filter(|c| c.is_alphabetic());
+    if letters().count() > 1 && letters().all(char::is_uppercase) {
+        return word.to_uppercase();
+    }
+    let mut chars = word.chars();
+    match (typed.chars().next(), chars.next()) {
+        (Some(t), Some(first)) if t.is_uppercase() => first.to_uppercase().chain(chars).collect(),
+        _ => word.to_string(),
+    }
+}
+
 /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
 /// neighbouring characters each cost one.
 pub fn distance(a: &str, b: &str) -> u8 {
@@ -112,6 +126,13 @@ mod tests {
         assert_eq!(distance("bandit", "bandit"), 0);
         assert_eq!(distance("abc", "cab"), 2);
         assert_eq!(distance("", "ab"), 2);
+    }
+
+    #[test]
+    fn corrections_keep_the_typed_case() {
+        assert_eq!(cased_as("Retreival", "retrieval"), "Retrieval");
+        assert_eq!(cased_as("GENRATION", "generation"), "GENERATION");
+        assert_eq!(cased_as("retreival", "retrieval"), "retrieval");
     }
 
     #[test]
