@@ -164,9 +164,10 @@ async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
     let index = services.index.clone();
     let limit = usize::from(args.limit);
     let ranking = Ranking::from_env().map_err(anyhow::Error::msg)?;
-    let results =
-        tokio::task::spawn_blocking(move || index.search(&SearchRequest::new(&query, limit), ranking))
-            .await??;
+    let results = tokio::task::spawn_blocking(move || {
+        index.search(&SearchRequest::new(&query, limit), ranking)
+    })
+    .await??;
     services.close().await?;
     if args.json {
         println!("{}", serde_json::to_string(&results)?);

@@ -100,7 +100,10 @@ pub async fn run_with(
         let qrels = read_qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
         let queries = read_queries(&dir.join("queries.jsonl"), &qrels)?;
         for &title_boost in &boosts {
-            let ranking = Ranking { title_boost, ..base };
+            let ranking = Ranking {
+                title_boost,
+                ..base
+            };
             let mut scores = vec![score(&index, &queries, &qrels, ranking)?];
             if let (Some(semantic), Some(rerank)) = (&semantic, &rerank) {
                 let reranked =

@@ -10,20 +10,93 @@ use std::collections::HashSet;
 
 /// Distinct words in base form (no two share a stem, none is a stop word).
 const VOCAB: &[&str] = &[
-    "graph", "neural", "bandit", "linear", "kernel", "protein", "quantum", "diffusion",
-    "language", "vision", "robot", "policy", "reward", "sparse", "tensor", "matrix", "convex",
-    "stochastic", "gradient", "bayesian", "causal", "privacy", "federated", "adversarial",
-    "attention", "transformer", "contrastive", "retrieval", "compiler", "theorem", "galaxy",
-    "plasma", "lattice", "spectral", "manifold", "topology", "entropy", "wavelet", "fluid",
-    "turbulence", "neutrino", "boson", "enzyme", "genome", "epidemic", "climate", "auction",
-    "portfolio", "traffic", "wireless", "antenna", "circuit", "battery", "catalyst", "polymer",
-    "crystal", "magnet", "photon", "laser", "sensor", "speech", "music", "tumor", "molecule",
-    "chemistry", "benchmark", "emulator", "hashing", "sketch", "streaming", "scheduling",
-    "routing", "consensus", "blockchain", "auditing",
+    "graph",
+    "neural",
+    "bandit",
+    "linear",
+    "kernel",
+    "protein",
+    "quantum",
+    "diffusion",
+    "language",
+    "vision",
+    "robot",
+    "policy",
+    "reward",
+    "sparse",
+    "tensor",
+    "matrix",
+    "convex",
+    "stochastic",
+    "gradient",
+    "bayesian",
+    "causal",
+    "privacy",
+    "federated",
+    "adversarial",
+    "attention",
+    "transformer",
+    "contrastive",
+    "retrieval",
+    "compiler",
+    "theorem",
+    "galaxy",
+    "plasma",
+    "lattice",
+    "spectral",
+    "manifold",
+    "topology",
+    "entropy",
+    "wavelet",
+    "fluid",
+    "turbulence",
+    "neutrino",
+    "boson",
+    "enzyme",
+    "genome",
+    "epidemic",
+    "climate",
+    "auction",
+    "portfolio",
+    "traffic",
+    "wireless",
+    "antenna",
+    "circuit",
+    "battery",
+    "catalyst",
+    "polymer",
+    "crystal",
+    "magnet",
+    "photon",
+    "laser",
+    "sensor",
+    "speech",
+    "music",
+    "tumor",
+    "molecule",
+    "chemistry",
+    "benchmark",
+    "emulator",
+    "hashing",
+    "sketch",
+    "streaming",
+    "scheduling",
+    "routing",
+    "consensus",
+    "blockchain",
+    "auditing",
 ];
 const NAMES: &[&str] = &[
-    "Ada Moreau", "Bo Tanaka", "Chen Wu", "Dara Okafor", "Eli Novak", "Fay Lindqvist",
-    "Gus Ferreira", "Hana Kim", "Ivo Petrov", "Jun Sato",
+    "Ada Moreau",
+    "Bo Tanaka",
+    "Chen Wu",
+    "Dara Okafor",
+    "Eli Novak",
+    "Fay Lindqvist",
+    "Gus Ferreira",
+    "Hana Kim",
+    "Ivo Petrov",
+    "Jun Sato",
 ];
 const CATEGORIES: &[&str] = &["cs.LG", "cs.CL", "cs.CV", "stat.ML", "math.OC", "q-bio.BM"];
 const PAPERS: usize = 1_200;
@@ -67,7 +140,11 @@ fn corpus() -> Vec<Paper> {
             let year = 2018 + rng.below(7) as u16;
             Paper {
                 id: format!("2401.{i:05}"),
-                title: format!("On {} for the {}", title[..2].join(" "), title[2..].join(" ")),
+                title: format!(
+                    "On {} for the {}",
+                    title[..2].join(" "),
+                    title[2..].join(" ")
+                ),
                 abstract_text: format!("We study {}.", abstract_text.join(" ")),
                 authors: vec![
                     NAMES[rng.below(NAMES.len())].to_string(),
@@ -136,7 +213,12 @@ fn facet(json: &Value, name: &str, value: &str) -> u64 {
 async fn search_means_what_was_typed() {
     let papers = corpus();
     let truth: Vec<HashSet<String>> = papers.iter().map(words_of).collect();
-    let having = |words: &[&str]| truth.iter().filter(|t| words.iter().all(|w| t.contains(*w))).count();
+    let having = |words: &[&str]| {
+        truth
+            .iter()
+            .filter(|t| words.iter().all(|w| t.contains(*w)))
+            .count()
+    };
     for backend in backends() {
         let db = fresh_db(backend).await;
         let (addr, _services) = serve(&db, &papers).await;
@@ -149,9 +231,11 @@ async fn search_means_what_was_typed() {
             let words = [rng.word(), rng.word()];
             let q = words.join("+");
             let all = api(addr, &format!("/api/search?q={q}&limit=5")).await;
-            let relaxed = all["query"]["notes"].as_array().unwrap().iter().any(|n| {
-                n.as_str().unwrap().contains("showing papers that match")
-            });
+            let relaxed = all["query"]["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains("showing papers that match"));
             if !relaxed {
                 strict += 1;
                 assert_eq!(all["total"], having(&words) as u64, "{backend}: {q}");
@@ -160,8 +244,14 @@ async fn search_means_what_was_typed() {
             let year = (2018 + rng.below(7)).to_string();
             let venue = ["ICLR", "ICML"][rng.below(2)];
             for (target, count) in [
-                (format!("{q}&category={category}"), facet(&all, "categories", category)),
-                (format!("{q}+cat:{category}"), facet(&all, "categories", category)),
+                (
+                    format!("{q}&category={category}"),
+                    facet(&all, "categories", category),
+                ),
+                (
+                    format!("{q}+cat:{category}"),
+                    facet(&all, "categories", category),
+                ),
                 (format!("{q}+year:{year}"), facet(&all, "years", &year)),
                 (format!("{q}&venue={venue}"), facet(&all, "venues", venue)),
             ] {
@@ -169,15 +259,33 @@ async fn search_means_what_was_typed() {
                 assert_eq!(filtered["total"], count, "{backend}: {target}");
             }
         }
-        assert!(strict >= 30, "{backend}: most word pairs match strictly ({strict}/40)");
+        assert!(
+            strict >= 30,
+            "{backend}: most word pairs match strictly ({strict}/40)"
+        );
 
         // Newest first lists only papers with every word (stop words aside).
         let mut strict = 0;
         for _ in 0..10 {
             let words = [rng.word(), rng.word()];
-            let json = api(addr, &format!("/api/search?q=the+{}+of+{}&sort=newest&limit=50", words[0], words[1])).await;
-            let dates: Vec<&str> = json["hits"].as_array().unwrap().iter().map(|h| h["published"].as_str().unwrap()).collect();
-            assert!(dates.windows(2).all(|d| d[0] >= d[1]), "{backend}: newest first");
+            let json = api(
+                addr,
+                &format!(
+                    "/api/search?q=the+{}+of+{}&sort=newest&limit=50",
+                    words[0], words[1]
+                ),
+            )
+            .await;
+            let dates: Vec<&str> = json["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["published"].as_str().unwrap())
+                .collect();
+            assert!(
+                dates.windows(2).all(|d| d[0] >= d[1]),
+                "{backend}: newest first"
+            );
             if !json["query"]["notes"].as_array().unwrap().is_empty() {
                 continue;
             }
@@ -185,21 +293,37 @@ async fn search_means_what_was_typed() {
             assert_eq!(json["total"], having(&words) as u64, "{backend}: {words:?}");
             for id in ids(&json) {
                 let i: usize = id[5..].parse().unwrap();
-                assert!(words.iter().all(|w| truth[i].contains(*w)), "{backend}: {id} lacks {words:?}");
+                assert!(
+                    words.iter().all(|w| truth[i].contains(*w)),
+                    "{backend}: {id} lacks {words:?}"
+                );
             }
         }
-        assert!(strict >= 7, "{backend}: most newest-first pairs match strictly ({strict}/10)");
+        assert!(
+            strict >= 7,
+            "{backend}: most newest-first pairs match strictly ({strict}/10)"
+        );
 
         // AND narrows, OR widens; operators are never relaxed.
         for _ in 0..10 {
             let (a, b) = (rng.word(), rng.word());
-            let total = async |q: String| api(addr, &format!("/api/search?q={q}")).await["total"].as_u64().unwrap();
+            let total = async |q: String| {
+                api(addr, &format!("/api/search?q={q}")).await["total"]
+                    .as_u64()
+                    .unwrap()
+            };
             let (ta, tb) = (total(a.to_string()).await, total(b.to_string()).await);
             let and = total(format!("{a}+AND+{b}")).await;
             let or = total(format!("{a}+OR+{b}")).await;
             assert!(and <= ta.min(tb), "{backend}: {a} AND {b}");
             assert!(or >= ta.max(tb), "{backend}: {a} OR {b}");
-            assert_eq!(or as usize, truth.iter().filter(|t| t.contains(a) || t.contains(b)).count());
+            assert_eq!(
+                or as usize,
+                truth
+                    .iter()
+                    .filter(|t| t.contains(a) || t.contains(b))
+                    .count()
+            );
         }
         let four = ["auditing", "blockchain", "consensus", "routing"];
         assert_eq!(having(&four), 0, "no paper has all four rare words");
@@ -208,13 +332,26 @@ async fn search_means_what_was_typed() {
         assert!(notes.contains("of 4 words"), "{backend}: {notes}");
         assert!(relaxed["total"].as_u64().unwrap() > 0);
         let explicit = api(addr, &format!("/api/search?q={}", four.join("+AND+"))).await;
-        assert_eq!(explicit["total"], 0, "{backend}: operators are matched as written");
+        assert_eq!(
+            explicit["total"], 0,
+            "{backend}: operators are matched as written"
+        );
         // Relaxed or not, exclusions and filters hold.
-        let excluded = api(addr, &format!("/api/search?q={}+-graph&category=cs.CL&limit=100", four.join("+"))).await;
+        let excluded = api(
+            addr,
+            &format!(
+                "/api/search?q={}+-graph&category=cs.CL&limit=100",
+                four.join("+")
+            ),
+        )
+        .await;
         for hit in excluded["hits"].as_array().unwrap() {
             let i: usize = hit["id"].as_str().unwrap()[5..].parse().unwrap();
             assert!(!truth[i].contains("graph"), "{backend}: exclusion kept");
-            assert!(papers[i].categories.iter().any(|c| c == "cs.CL"), "{backend}: filter kept");
+            assert!(
+                papers[i].categories.iter().any(|c| c == "cs.CL"),
+                "{backend}: filter kept"
+            );
         }
 
         // A title with two letters swapped in its longest word still finds its paper, and the
@@ -235,14 +372,24 @@ async fn search_means_what_was_typed() {
             assert!(rank.is_some_and(|r| r < 3), "{backend}: {q} ranks {rank:?}");
             found += 1;
             let suggestion = json["query"]["suggestion"].as_str().unwrap_or_default();
-            assert!(suggestion.contains(longest), "{backend}: {q} suggested {suggestion:?}");
+            assert!(
+                suggestion.contains(longest),
+                "{backend}: {q} suggested {suggestion:?}"
+            );
         }
         assert!(found >= 10, "{backend}: {found} typo queries tried");
         let plain = api(addr, "/api/search?q=graph+neural").await;
-        assert_eq!(plain["query"]["suggestion"], Value::Null, "{backend}: no typo, no suggestion");
+        assert_eq!(
+            plain["query"]["suggestion"],
+            Value::Null,
+            "{backend}: no typo, no suggestion"
+        );
 
         // An acronym ranks its papers above a person of that first name; her whole name finds her.
-        for (n, (acronym, person)) in [("LoRA", "Lora+Rossi"), ("ViT", "Vit+Garcia")].into_iter().enumerate() {
+        for (n, (acronym, person)) in [("LoRA", "Lora+Rossi"), ("ViT", "Vit+Garcia")]
+            .into_iter()
+            .enumerate()
+        {
             let json = api(addr, &format!("/api/search?q={acronym}")).await;
             let top: Vec<String> = ids(&json).into_iter().take(5).collect();
             let expected: Vec<String> = (0..5).map(|k| papers[100 * n + k].id.clone()).collect();
@@ -252,7 +399,11 @@ async fn search_means_what_was_typed() {
                 "{backend}: {acronym}"
             );
             let json = api(addr, &format!("/api/search?q={person}")).await;
-            assert_eq!(ids(&json)[0], papers[100 * n + 50].id, "{backend}: {person}");
+            assert_eq!(
+                ids(&json)[0],
+                papers[100 * n + 50].id,
+                "{backend}: {person}"
+            );
         }
     }
 }

@@ -18,11 +18,11 @@ type Clauses = Vec<(Occur, Box<dyn Query>)>;
 const STOP_WORDS: &[&str] = &[
     "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "been", "being", "between",
     "both", "but", "by", "can", "do", "does", "each", "for", "from", "has", "have", "how", "i",
-    "if", "in", "into", "is", "it", "its", "more", "most", "no", "not", "of", "on", "or",
-    "other", "our", "over", "own", "same", "should", "so", "some", "such", "than", "that", "the",
-    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who",
-    "why", "will", "with", "you", "your",
+    "if", "in", "into", "is", "it", "its", "more", "most", "no", "not", "of", "on", "or", "other",
+    "our", "over", "own", "same", "should", "so", "some", "such", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under",
+    "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why",
+    "will", "with", "you", "your",
 ];
 
 /// One plain word of the query: all of its tokens must occur (in the title, the abstract or
@@ -47,7 +47,11 @@ impl Word {
         let whole = self.stems.len() == 1;
         (0..self.stems.len())
             .map(|i| Word {
-                typed: if whole { self.typed.clone() } else { String::new() },
+                typed: if whole {
+                    self.typed.clone()
+                } else {
+                    String::new()
+                },
                 stems: vec![self.stems[i].clone()],
                 exact: vec![self.exact[i].clone()],
                 near: vec![Vec::new()],
@@ -138,8 +142,10 @@ impl Plan {
             plan.stop = stop_words;
         }
         if !filters.categories.is_empty() {
-            plan.filters
-                .push((Occur::Must, any_keyword(f.categories_lc, &filters.categories)));
+            plan.filters.push((
+                Occur::Must,
+                any_keyword(f.categories_lc, &filters.categories),
+            ));
         }
         if !filters.venues.is_empty() {
             plan.filters
@@ -229,7 +235,8 @@ impl Plan {
             all.push((Occur::Should, term_query(f.text, stem, 1.0)));
             all.push((Occur::Should, term_query(f.title, stem, r.title_boost)));
         }
-        // In a sentence the pairs share the bonus: one pair of a long sentence weighs little.
+        // A sentence is no remembered title: its pairs share one pair's bonus (whole, they
+        // cost SciFact nDCG), while a shorter query's pairs each get it.
         let stop = |w: &String| STOP_WORDS.contains(&w.as_str());
         let pairs: Vec<&[String]> = self
             .sequence
@@ -238,7 +245,7 @@ impl Plan {
             .collect();
         let share = match self.words.len() < r.sentence {
             true => 1.0,
-            false => (2.0 / pairs.len().max(1) as f32).min(1.0),
+            false => (1.0 / pairs.len().max(1) as f32).min(1.0),
         };
         for (slop, boost) in [(0, r.title_phrase_boost), (1, r.title_near_boost)] {
             if boost <= 0.0 {
@@ -339,7 +346,8 @@ impl SearchIndex {
                 .into_iter()
                 .flatten()
                 .collect();
-                (!either.is_empty()).then(|| Box::new(BooleanQuery::union(either)) as Box<dyn Query>)
+                (!either.is_empty())
+                    .then(|| Box::new(BooleanQuery::union(either)) as Box<dyn Query>)
             }
             (Field::Title, QTerm::Word(w)) => self.all_words(f.title, w),
             (Field::Title, QTerm::Phrase(p)) => self.phrase(f.title_exact, p),
@@ -357,14 +365,21 @@ impl SearchIndex {
                 Date::new(*b, 12, 31),
             )),
             (_, QTerm::AnyOf(alternatives)) => {
-                let any: Vec<_> = alternatives.iter().filter_map(|c| self.clause(c, ranking)).collect();
+                let any: Vec<_> = alternatives
+                    .iter()
+                    .filter_map(|c| self.clause(c, ranking))
+                    .collect();
                 (!any.is_empty()).then(|| Box::new(BooleanQuery::union(any)) as Box<dyn Query>)
             }
             (_, QTerm::AllOf(clauses)) => {
                 let all: Clauses = clauses
                     .iter()
                     .filter_map(|c| {
-                        let occur = if c.excluded { Occur::MustNot } else { Occur::Must };
+                        let occur = if c.excluded {
+                            Occur::MustNot
+                        } else {
+                            Occur::Must
+                        };
                         Some((occur, self.clause(c, ranking)?))
                     })
                     .collect();

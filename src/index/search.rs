@@ -349,7 +349,8 @@ impl SearchIndex {
         }
         let mut fixed = query.clone();
         for clause in &mut fixed.clauses {
-            if let (Field::Any, QTerm::Word(w), false) = (clause.field, &clause.term, clause.excluded)
+            if let (Field::Any, QTerm::Word(w), false) =
+                (clause.field, &clause.term, clause.excluded)
                 && let Some((_, fix)) = fixes.iter().find(|(typed, _)| typed == w)
             {
                 clause.term = QTerm::Word(fix.clone());

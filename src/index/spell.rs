@@ -43,13 +43,14 @@ pub fn near(
                 .terms()
                 .search(&automaton)
                 .into_stream()
-                .map_err(|e| tantivy::TantivyError::from(e))?;
+                .map_err(tantivy::TantivyError::from)?;
             while stream.advance() {
                 let Ok(text) = std::str::from_utf8(stream.key()) else {
                     continue;
                 };
                 if text != word {
-                    *docs.entry(text.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                    *docs.entry(text.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
                 }
             }
         }

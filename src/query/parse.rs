@@ -34,7 +34,9 @@ pub fn parse(input: &str) -> Query {
 #[derive(Debug)]
 enum Token {
     /// `(`, or `-(` when excluded.
-    Open { excluded: bool },
+    Open {
+        excluded: bool,
+    },
     Close,
     And,
     Or,
@@ -407,12 +409,24 @@ mod tests {
             "transformer (vision OR image) -survey"
         );
         assert_eq!(read("(graph neural) networks"), "graph neural networks");
-        assert_eq!(read("bandits NOT (linear OR contextual)"), "bandits -(linear OR contextual)");
+        assert_eq!(
+            read("bandits NOT (linear OR contextual)"),
+            "bandits -(linear OR contextual)"
+        );
         assert_eq!(read("bandits ANDNOT linear"), "bandits -linear");
         assert_eq!(read("-(a b) c"), "-(a b) c");
-        assert_eq!(read("ti:attention OR au:vaswani"), "ti:attention OR au:vaswani");
-        assert!(!parse("graph and or networks").operators, "lower case is words");
-        assert!(!parse("(graph) networks").operators, "parentheses alone are no operator");
+        assert_eq!(
+            read("ti:attention OR au:vaswani"),
+            "ti:attention OR au:vaswani"
+        );
+        assert!(
+            !parse("graph and or networks").operators,
+            "lower case is words"
+        );
+        assert!(
+            !parse("(graph) networks").operators,
+            "parentheses alone are no operator"
+        );
     }
 
     #[test]

@@ -137,9 +137,15 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     let venues = links(&found.facets.venues, links::toggle_venue);
     let tracks = links(&found.facets.tracks, links::toggle_track);
     let years = links(&found.facets.years, links::toggle_year);
-    let filtered = [&params.category, &params.venue, &params.track, &params.from, &params.to]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let filtered = [
+        &params.category,
+        &params.venue,
+        &params.track,
+        &params.from,
+        &params.to,
+    ]
+    .iter()
+    .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
     let words: Vec<String> = found
         .query
         .wanted()
