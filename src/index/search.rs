@@ -4,7 +4,8 @@ use super::facets::{FACET_SIZE, Facets};
 use super::highlight::{ABSTRACT_WINDOW, Highlighter, generator};
 use super::matching::{Level, Plan, term_query};
 use super::schema::PROSE;
-use super::{Fields, IndexResult, SearchIndex, spell};
+use super::spell::{self, Speller};
+use super::{Fields, IndexResult, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
@@ -94,15 +95,8 @@ pub struct Filters {
     pub to: Option<Date>,
 }
 
-/// Tokens shorter than this are neither corrected nor given near spellings (too many
-/// short words are one edit apart).
-const MIN_FUZZY_LEN: usize = 4;
 /// Near spellings a rare word may take in the fuzzy fallback.
 const NEAR_SPELLINGS: usize = 3;
-/// Words in fewer papers than this (title or abstract), or than one in `RARE_SHARE`, are
-/// checked for typos.
-const RARE: u64 = 5;
-const RARE_SHARE: u64 = 20_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -167,6 +161,7 @@ impl SearchIndex {
     /// words are required, each step noted. Written operators are never relaxed.
     pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
+        let f = &self.fields;
         let Some(mut plan) = Plan::new(self, &req.query, &req.filters, ranking) else {
             return Ok(SearchResults {
                 total: 0,
@@ -177,7 +172,8 @@ impl SearchIndex {
                 highlighter: None,
             });
         };
-        let suggestion = self.suggestion(&searcher, &req.query, &plan)?;
+        let mut speller = Speller::new(&searcher, [f.title_exact, f.abstract_exact]);
+        let suggestion = suggestion(&mut speller, &req.query, &plan)?;
         let strict = plan.strict();
         let relaxable = plan.relaxable && !plan.words.is_empty();
         // Unfiltered, the strict search itself tells whether to relax.
@@ -195,7 +191,7 @@ impl SearchIndex {
         let mut notes = Vec::new();
         let level = match strict_total {
             Some(total) if total < ranking.fill as u64 => {
-                self.relax(&searcher, &mut plan, ranking, &mut notes)?
+                self.relax(&searcher, &mut speller, &mut plan, ranking, &mut notes)?
             }
             _ => strict,
         };
@@ -213,6 +209,7 @@ impl SearchIndex {
     fn relax(
         &self,
         searcher: &Searcher,
+        speller: &mut Speller,
         plan: &mut Plan,
         ranking: Ranking,
         notes: &mut Vec<String>,
@@ -221,7 +218,7 @@ impl SearchIndex {
         let mut level = plan.strict();
         let n = plan.words.len();
         let mut found = count(searcher, &*plan.matching(level, false))?;
-        let spelt = self.near_spellings(searcher, plan, near_weight)?;
+        let spelt = self.near_spellings(speller, plan, near_weight)?;
         if !spelt.is_empty() {
             level.fuzzy = true;
             found = count(searcher, &*plan.matching(level, false))?;
@@ -267,37 +264,24 @@ impl SearchIndex {
         Ok(level)
     }
 
-    /// Whether a token is short or common enough to be taken as typed.
-    fn rare(&self, searcher: &Searcher, token: &str) -> IndexResult<Option<u64>> {
-        if token.chars().count() < MIN_FUZZY_LEN {
-            return Ok(None);
-        }
-        let exact = [self.fields.title_exact, self.fields.abstract_exact];
-        let docs = spell::doc_freq(searcher, &exact, token)?;
-        let limit = RARE.max(searcher.num_docs() / RARE_SHARE);
-        Ok((docs < limit).then_some(docs))
-    }
-
     /// Fills each rare word's near spellings (one edit, ten times as common as the word):
     /// the most common weighs as the typed word (it is most likely what was meant), the
     /// others `near_weight`. Returns the spellings added.
     fn near_spellings(
         &self,
-        searcher: &Searcher,
+        speller: &mut Speller,
         plan: &mut Plan,
         near_weight: f32,
     ) -> IndexResult<Vec<String>> {
-        let exact = [self.fields.title_exact, self.fields.abstract_exact];
         let mut added = Vec::new();
         let mut respelt = Vec::new();
         for word in &mut plan.words {
             for i in 0..word.exact.len() {
                 let token = &word.exact[i];
-                let Some(typed_docs) = self.rare(searcher, token)? else {
+                let Some((typed_docs, near)) = speller.rare(token)? else {
                     continue;
                 };
-                let near = spell::near(searcher, &exact, token, 1)?;
-                let common = |n: &&spell::Near| n.docs > 10 * typed_docs;
+                let common = |n: &&spell::Near| n.distance == 1 && n.docs > 10 * typed_docs;
                 for n in near.iter().filter(common).take(NEAR_SPELLINGS) {
                     let Some(stem) = self.analyse(PROSE, &n.word).pop() else {
                         continue;
@@ -320,43 +304,6 @@ impl SearchIndex {
             plan.respell(&typed, &fixed);
         }
         Ok(added)
-    }
-
-    /// The query with each plain word that few papers have replaced by a much more common
-    /// word at most two edits away; `None` when no word is replaced.
-    fn suggestion(
-        &self,
-        searcher: &Searcher,
-        query: &query::Query,
-        plan: &Plan,
-    ) -> IndexResult<Option<String>> {
-        let exact = [self.fields.title_exact, self.fields.abstract_exact];
-        let mut fixes: Vec<(String, String)> = Vec::new();
-        for word in &plan.words {
-            let ([token], false) = (&word.exact[..], word.typed.is_empty()) else {
-                continue;
-            };
-            let Some(docs) = self.rare(searcher, token)? else {
-                continue;
-            };
-            let near = spell::near(searcher, &exact, token, 2)?;
-            if let Some(fix) = spell::correction(docs, &near) {
-                fixes.push((word.typed.clone(), spell::cased_as(&word.typed, &fix.word)));
-            }
-        }
-        if fixes.is_empty() {
-            return Ok(None);
-        }
-        let mut fixed = query.clone();
-        for clause in &mut fixed.clauses {
-            if let (Field::Any, QTerm::Word(w), false) =
-                (clause.field, &clause.term, clause.excluded)
-                && let Some((_, fix)) = fixes.iter().find(|(typed, _)| typed == w)
-            {
-                clause.term = QTerm::Word(fix.clone());
-            }
-        }
-        Ok(Some(fixed.read_as()))
     }
 
     /// One page of the papers matching `plan` at `level`, with the total and the facets.
@@ -463,6 +410,39 @@ pub(super) fn published_between(
         None => Bound::Unbounded,
     };
     Box::new(RangeQuery::new(bound(from), bound(to)))
+}
+
+/// The query with each plain word that few papers have replaced by a much more common
+/// word at most two edits away; `None` when no word is replaced.
+fn suggestion(
+    speller: &mut Speller,
+    query: &query::Query,
+    plan: &Plan,
+) -> IndexResult<Option<String>> {
+    let mut fixes: Vec<(String, String)> = Vec::new();
+    for word in &plan.words {
+        let ([token], false) = (&word.exact[..], word.typed.is_empty()) else {
+            continue;
+        };
+        let Some((docs, near)) = speller.rare(token)? else {
+            continue;
+        };
+        if let Some(fix) = spell::correction(*docs, near) {
+            fixes.push((word.typed.clone(), spell::cased_as(&word.typed, &fix.word)));
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(None);
+    }
+    let mut fixed = query.clone();
+    for clause in &mut fixed.clauses {
+        if let (Field::Any, QTerm::Word(w), false) = (clause.field, &clause.term, clause.excluded)
+            && let Some((_, fix)) = fixes.iter().find(|(typed, _)| typed == w)
+        {
+            clause.term = QTerm::Word(fix.clone());
+        }
+    }
+    Ok(Some(fixed.read_as()))
 }
 
 /// How many papers `query` matches.

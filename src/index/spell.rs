@@ -6,6 +6,54 @@ use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
+/// Tokens shorter than this are neither corrected nor given near spellings (too many short
+/// words are one edit apart).
+const MIN_LEN: usize = 4;
+/// Words in fewer papers than this (title or abstract), or than one in `RARE_SHARE`, are
+/// looked at for typos.
+const RARE: u64 = 5;
+const RARE_SHARE: u64 = 20_000;
+
+/// The index's spelling as one search sees it: each rare token's papers and near words,
+/// looked up once.
+pub struct Speller<'a> {
+    searcher: &'a Searcher,
+    /// Where words are looked for: the unstemmed title and abstract.
+    fields: [Field; 2],
+    seen: HashMap<String, Option<(u64, Vec<Near>)>>,
+}
+
+impl<'a> Speller<'a> {
+    pub fn new(searcher: &'a Searcher, fields: [Field; 2]) -> Self {
+        Speller {
+            searcher,
+            fields,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// For a rare token: the papers having it and the words within two edits (most papers
+    /// first); `None` for a short or common one, taken as typed.
+    pub fn rare(&mut self, token: &str) -> IndexResult<Option<&(u64, Vec<Near>)>> {
+        if !self.seen.contains_key(token) {
+            let found = self.look_up(token)?;
+            self.seen.insert(token.to_string(), found);
+        }
+        Ok(self.seen[token].as_ref())
+    }
+
+    fn look_up(&self, token: &str) -> IndexResult<Option<(u64, Vec<Near>)>> {
+        if token.chars().count() < MIN_LEN {
+            return Ok(None);
+        }
+        let docs = doc_freq(self.searcher, &self.fields, token)?;
+        if docs >= RARE.max(self.searcher.num_docs() / RARE_SHARE) {
+            return Ok(None);
+        }
+        Ok(Some((docs, near(self.searcher, &self.fields, token, 2)?)))
+    }
+}
+
 /// A word of the index near a typed one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Near {
@@ -17,7 +65,7 @@ pub struct Near {
 }
 
 /// Papers having `word` in any of `fields` (summed: a paper may count once per field).
-pub fn doc_freq(searcher: &Searcher, fields: &[Field], word: &str) -> IndexResult<u64> {
+fn doc_freq(searcher: &Searcher, fields: &[Field], word: &str) -> IndexResult<u64> {
     let mut docs = 0;
     for &field in fields {
         docs += searcher.doc_freq(&Term::from_field_text(field, word))?;
@@ -27,7 +75,7 @@ pub fn doc_freq(searcher: &Searcher, fields: &[Field], word: &str) -> IndexResul
 
 /// The words of `fields` within `max_distance` edits of `word` (itself excluded), most
 /// papers first.
-pub fn near(
+fn near(
     searcher: &Searcher,
     fields: &[Field],
     word: &str,
