@@ -378,6 +378,25 @@ async fn search_means_what_was_typed() {
             );
         }
         assert!(found >= 10, "{backend}: {found} typo queries tried");
+        // The page shows the suggestion, and says what a search finding little tried.
+        let typo = &papers[97].title.replace(' ', "+");
+        let page = common::get(
+            addr,
+            format!("/search?q={}", typo.replacen("a", "aa", 1)).as_bytes(),
+        )
+        .await;
+        assert_eq!(page.status, 200);
+        let explicit_page =
+            common::get(addr, format!("/search?q={}", four.join("+AND+")).as_bytes()).await;
+        assert!(explicit_page.body.contains("No paper matches"), "{backend}");
+        assert!(
+            explicit_page
+                .body
+                .contains("auditing OR blockchain OR consensus OR routing"),
+            "{backend}"
+        );
+        let misspelt = common::get(addr, b"/search?q=blokchain+auditing").await;
+        assert!(misspelt.body.contains("Did you mean <a id=\"suggestion\" href=\"/search?q=blockchain+auditing\">blockchain auditing</a>"), "{backend}: {}", misspelt.body);
         let plain = api(addr, "/api/search?q=graph+neural").await;
         assert_eq!(
             plain["query"]["suggestion"],

@@ -155,10 +155,10 @@ pub struct SearchResults {
 }
 
 impl SearchIndex {
-    /// Runs one search. Plain words are matched all together first; when that finds fewer
-    /// than `ranking.fill` papers (ignoring the page's filters, so that a facet's count is
-    /// what choosing it finds), near spellings stand in for rare words, then fewer of the
-    /// words are required, each step noted. Written operators are never relaxed.
+    /// Runs one search. Plain words are matched all together first; when that finds nothing
+    /// (a sentence: less than a page), counted without the page's filters so that a facet's
+    /// count is what choosing it finds, near spellings stand in for rare words, then fewer of
+    /// the words are required, each step noted. Written operators are never relaxed.
     pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
         let f = &self.fields;
@@ -189,10 +189,21 @@ impl SearchIndex {
             (true, true) => Some(count(&searcher, &*plan.matching(strict, false))?),
         };
         let mut notes = Vec::new();
+        // A short query whose words are all found together is taken as typed: a few exact
+        // matches beat a page of partial ones. A sentence is loosened until a page is full.
+        let enough = match plan.words.len() < ranking.sentence {
+            true => 1,
+            false => ranking.fill as u64,
+        };
         let level = match strict_total {
-            Some(total) if total < ranking.fill as u64 => {
-                self.relax(&searcher, &mut speller, &mut plan, ranking, &mut notes)?
-            }
+            Some(total) if total < enough => self.relax(
+                &searcher,
+                &mut speller,
+                &mut plan,
+                ranking,
+                enough,
+                &mut notes,
+            )?,
             _ => strict,
         };
         let mut results = match first {
@@ -204,14 +215,15 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// The strictest level that finds at least `fill` papers (unfiltered): near spellings,
-    /// then fewer words; the loosest when none does.
+    /// The strictest level that finds `enough` papers (unfiltered): near spellings, then
+    /// fewer words, as many as still fill a page; the loosest when none does.
     fn relax(
         &self,
         searcher: &Searcher,
         speller: &mut Speller,
         plan: &mut Plan,
         ranking: Ranking,
+        enough: u64,
         notes: &mut Vec<String>,
     ) -> IndexResult<Level> {
         let (fill, near_weight) = (ranking.fill as u64, ranking.near_weight);
@@ -227,7 +239,7 @@ impl SearchIndex {
                 spelt.join(", ")
             ));
         }
-        if found >= fill || n == 1 {
+        if found >= enough || n == 1 {
             return Ok(level);
         }
         // Counts only grow as fewer words are required: the most words that still fill. A

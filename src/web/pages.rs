@@ -2,7 +2,7 @@
 
 use super::error::PageError;
 use super::links;
-use super::params::{SearchParams, parse_category_set};
+use super::params::{PAGE_SIZE, SearchParams, parse_category_set};
 use super::search::{self, Found};
 use super::views::{PaperView, bibtex};
 use super::{AppError, AppState, feeds};
@@ -72,8 +72,8 @@ struct SearchPage {
     notes: Vec<String>,
     /// "Did you mean": the corrected query and its link.
     suggestion: Option<(String, String)>,
-    /// With no hits: what was tried and what to try instead.
-    empty: Option<Empty>,
+    /// With few or no hits: what was tried and what to try instead.
+    few: Option<Few>,
     total: u64,
     page: usize,
     hits: Vec<PaperView>,
@@ -96,12 +96,12 @@ struct SearchPage {
     rerank: Option<(bool, String)>,
 }
 
-/// What a search that found nothing tried, and the links it offers instead.
-struct Empty {
+/// What a search that found little tried, and the links it offers instead.
+struct Few {
     read_as: String,
     /// The search without the page's filters, when some were set.
     unfiltered: Option<String>,
-    /// The same words with any of them enough, when operators kept the query strict.
+    /// The same words with any of them enough.
     any_word: Option<(String, String)>,
 }
 
@@ -157,10 +157,10 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
         })
         .filter(|w| !w.is_empty())
         .collect();
-    let empty = (found.total == 0 && !params.q.trim().is_empty()).then(|| Empty {
+    let few = (found.total < PAGE_SIZE as u64 && !params.q.trim().is_empty()).then(|| Few {
         read_as: found.query.read_as(),
         unfiltered: filtered.then(|| links::without_filters(params)),
-        any_word: (found.query.operators && words.len() > 1).then(|| {
+        any_word: (words.len() > 1).then(|| {
             let any = words.join(" OR ");
             (links::with_query(params, &any), any)
         }),
@@ -171,7 +171,7 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
             .suggestion
             .as_ref()
             .map(|s| (s.clone(), links::with_query(params, s))),
-        empty,
+        few,
         read_as: (!found.query.notes.is_empty()).then(|| found.query.read_as()),
         notes: found.query.notes.clone(),
         total: found.total,
