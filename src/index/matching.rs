@@ -73,7 +73,8 @@ pub struct Level {
 pub struct Plan {
     /// Plain words that count towards matching.
     pub words: Vec<Word>,
-    /// Stop words among the plain words: they add to the score, never to matching.
+    /// Stop words among the plain words: in a sentence they add to the score; never to
+    /// matching.
     stop: Vec<Word>,
     /// Every plain word's unstemmed tokens in typed order (for the title proximity bonus).
     sequence: Vec<String>,
@@ -231,7 +232,10 @@ impl Plan {
         let f = &self.fields;
         let mut all: Clauses = vec![(Occur::Must, self.matching(level, true))];
         let r = self.ranking;
-        for stem in self.stop.iter().flat_map(|w| &w.stems) {
+        // A sentence's stop words add a little to the score (SciFact nDCG +0.001); a short
+        // query's are not worth walking their long lists for.
+        let sentence = self.words.len() >= r.sentence;
+        for stem in self.stop.iter().filter(|_| sentence).flat_map(|w| &w.stems) {
             all.push((Occur::Should, term_query(f.text, stem, 1.0)));
             all.push((Occur::Should, term_query(f.title, stem, r.title_boost)));
         }

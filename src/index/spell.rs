@@ -32,8 +32,9 @@ impl<'a> Speller<'a> {
         }
     }
 
-    /// For a rare token: the papers having it and the words within two edits (most papers
-    /// first); `None` for a short or common one, taken as typed.
+    /// For a rare token: the papers having it and the words within one edit, or two when
+    /// one gives no correction (most papers first); `None` for a short or common one, taken
+    /// as typed.
     pub fn rare(&mut self, token: &str) -> IndexResult<Option<&(u64, Vec<Near>)>> {
         if !self.seen.contains_key(token) {
             let found = self.look_up(token)?;
@@ -49,6 +50,11 @@ impl<'a> Speller<'a> {
         let docs = doc_freq(self.searcher, &self.fields, token)?;
         if docs >= RARE.max(self.searcher.num_docs() / RARE_SHARE) {
             return Ok(None);
+        }
+        // Two edits cost several times one: looked for only when one edit finds no fix.
+        let one = near(self.searcher, &self.fields, token, 1)?;
+        if correction(docs, &one).is_some() {
+            return Ok(Some((docs, one)));
         }
         Ok(Some((docs, near(self.searcher, &self.fields, token, 2)?)))
     }
