@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{backends, fresh_db, serve};
+use common::{api, backends, fresh_db, ids, serve};
 use papers::domain::{Date, Paper, Venue};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -182,21 +182,6 @@ fn words_of(p: &Paper) -> HashSet<String> {
     let text = format!("{} {} {}", p.title, p.abstract_text, p.authors.join(" "));
     text.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
-        .collect()
-}
-
-async fn api(addr: std::net::SocketAddr, target: &str) -> Value {
-    let r = common::get(addr, target.as_bytes()).await;
-    assert_eq!(r.status, 200, "{target}: {}", r.body);
-    r.json()
-}
-
-fn ids(json: &Value) -> Vec<String> {
-    json["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
         .collect()
 }
 

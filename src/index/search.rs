@@ -230,14 +230,20 @@ impl SearchIndex {
         let mut level = plan.strict();
         let n = plan.words.len();
         let mut found = count(searcher, &*plan.matching(level, false))?;
+        let have_all = |found: u64, how: &str| match found {
+            0 => format!("no paper has all the words{how}"),
+            1 => format!("only 1 paper has all the words{how}"),
+            f => format!("only {f} papers have all the words{how}"),
+        };
         let spelt = self.near_spellings(speller, plan, near_weight)?;
         if !spelt.is_empty() {
-            level.fuzzy = true;
-            found = count(searcher, &*plan.matching(level, false))?;
             notes.push(format!(
-                "few papers have the words as typed: near spellings included ({})",
+                "{}: near spellings included ({})",
+                have_all(found, " as typed"),
                 spelt.join(", ")
             ));
+            level.fuzzy = true;
+            found = count(searcher, &*plan.matching(level, false))?;
         }
         if found >= enough || n == 1 {
             return Ok(level);
@@ -267,11 +273,7 @@ impl SearchIndex {
         };
         notes.push(format!(
             "{}: showing papers that match {words} of {n} words",
-            match found {
-                0 => "no paper has all the words".to_string(),
-                1 => "only 1 paper has all the words".to_string(),
-                f => format!("only {f} papers have all the words"),
-            }
+            have_all(found, "")
         ));
         Ok(level)
     }
