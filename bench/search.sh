@@ -21,6 +21,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 cargo build --release --quiet
 bin=target/release/papers
 export PAPERS_DATABASE_URL="sqlite://$scratch/papers.db" PAPERS_DATA_DIR="$scratch/data"
+# A fixed corpus: no arXiv sync while measuring.
+export PAPERS_ARXIV_SYNC=false
 if [ ! -f "$scratch/imported" ]; then
   rm -rf "$scratch" && mkdir -p "$scratch"
   echo "importing $name into $scratch" >&2

@@ -96,6 +96,7 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         .with_arxiv(arxiv)
         .with_admin_token(args.admin_token.clone());
     state.meaning = meaning;
+    state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
     let served = axum::serve(listener, web::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;

@@ -163,14 +163,21 @@ async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
     let query = args.query.join(" ");
     let index = services.index.clone();
     let limit = usize::from(args.limit);
+    let ranking = Ranking::from_env().map_err(anyhow::Error::msg)?;
     let results = tokio::task::spawn_blocking(move || {
-        index.search(&SearchRequest::new(&query, limit), Ranking::default())
+        index.search(&SearchRequest::new(&query, limit), ranking)
     })
     .await??;
     services.close().await?;
     if args.json {
         println!("{}", serde_json::to_string(&results)?);
         return Ok(());
+    }
+    for note in &results.notes {
+        println!("note: {note}");
+    }
+    if let Some(suggestion) = &results.suggestion {
+        println!("did you mean: {suggestion}");
     }
     println!("{} matching papers", results.total);
     for hit in &results.hits {

@@ -89,8 +89,9 @@ pub async fn run_with(
         }
         None => None,
     };
+    let base = Ranking::from_env().map_err(anyhow::Error::msg)?;
     let boosts = if title_boosts.is_empty() {
-        vec![Ranking::default().title_boost]
+        vec![base.title_boost]
     } else {
         title_boosts.to_vec()
     };
@@ -101,7 +102,7 @@ pub async fn run_with(
         for &title_boost in &boosts {
             let ranking = Ranking {
                 title_boost,
-                ..Ranking::default()
+                ..base
             };
             let mut scores = vec![score(&index, &queries, &qrels, ranking)?];
             if let (Some(semantic), Some(rerank)) = (&semantic, &rerank) {

@@ -386,6 +386,21 @@ async fn walk(c: &Client, base: &str, shots: &Path) -> anyhow::Result<()> {
         "background after toggling back is not {light_bg}"
     );
     shot("10-toggled-back.png").await?;
+
+    // On a phone, a misspelt query offers "Did you mean", and following it finds the papers.
+    c.set_window_size(390, 844).await?;
+    c.goto(&format!("{base}/search?q=tranformer")).await?;
+    let suggestion = find(c, "#suggestion").await?;
+    let offered = suggestion.text().await?;
+    ensure!(offered == QUERY, "suggested {offered:?}, want {QUERY}");
+    shot("11-phone-did-you-mean.png").await?;
+    suggestion.click().await?;
+    wait_url(c, &format!("q={QUERY}")).await?;
+    let total = find(c, "#total").await?.text().await?;
+    ensure!(
+        total == TOTAL.to_string(),
+        "#total {total} after the suggestion, want {TOTAL}"
+    );
     Ok(())
 }
 

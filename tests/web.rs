@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{backends, fresh_db, get, http, paper, serve, serve_state};
+use common::{api, backends, fresh_db, get, http, ids, paper, serve, serve_state};
 use papers::domain::Paper;
 use papers::web::AppState;
 
@@ -241,21 +241,6 @@ fn library() -> Vec<Paper> {
         track: Some("Oral".into()),
     });
     all
-}
-
-async fn api(addr: std::net::SocketAddr, target: &str) -> serde_json::Value {
-    let r = get(addr, target.as_bytes()).await;
-    assert_eq!(r.status, 200, "{target}: {}", r.body);
-    r.json()
-}
-
-fn ids(json: &serde_json::Value) -> Vec<String> {
-    json["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 
 use super::semantic::Semantic;
 use crate::index::Hit;
-use crate::query::{Clause, Field, Query, Term};
+use crate::query::{Field, Query, Term};
 use std::time::Duration;
 
 /// How reranking runs.
@@ -45,15 +45,13 @@ pub enum Skipped {
 /// What a query means, for the embedder: its wanted words and phrases (not exclusions,
 /// authors, categories, venues or years).
 pub fn meaning_text(query: &Query) -> String {
-    let wanted =
-        |c: &&Clause| !c.excluded && matches!(c.field, Field::Any | Field::Title | Field::Abstract);
     query
-        .clauses
-        .iter()
-        .filter(wanted)
+        .wanted()
+        .into_iter()
+        .filter(|c| matches!(c.field, Field::Any | Field::Title | Field::Abstract))
         .filter_map(|c| match &c.term {
             Term::Word(w) | Term::Phrase(w) => Some(w.as_str()),
-            Term::Years(..) => None,
+            _ => None,
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -3,8 +3,10 @@
 mod facets;
 mod highlight;
 mod listing;
+mod matching;
 mod schema;
 mod search;
+mod spell;
 mod sync;
 mod writer;
 

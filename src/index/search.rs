@@ -2,26 +2,37 @@
 
 use super::facets::{FACET_SIZE, Facets};
 use super::highlight::{ABSTRACT_WINDOW, Highlighter, generator};
-use super::schema::{EXACT, PROSE};
+use super::matching::{Level, Plan, term_query};
+use super::schema::PROSE;
+use super::spell::{self, Speller};
 use super::{Fields, IndexResult, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
-};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::schema::Value;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-/// Field weights, tuned on SciFact's train queries (docs/quality.md).
+/// Weights and thresholds of the ranking, tuned on SciFact train and known-item sets drawn
+/// from the corpus (docs/quality.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranking {
     /// Weight of the title field relative to the title+abstract field.
     pub title_boost: f32,
-    /// Weight of author names.
+    /// Weight of two typed words forming an author's name.
     pub author_boost: f32,
+    /// Weight of two typed words next to each other in the title.
+    pub title_phrase_boost: f32,
+    /// Weight of two typed words at most one word apart in the title (added to the above).
+    pub title_near_boost: f32,
+    /// Weight of a near spelling standing in for a typed word.
+    pub near_weight: f32,
+    /// Papers the strict query must find before the search stops relaxing it.
+    pub fill: usize,
+    /// Plain words from which a query is read as a sentence: relaxed, it takes any word.
+    pub sentence: usize,
 }
 
 impl Default for Ranking {
@@ -29,7 +40,43 @@ impl Default for Ranking {
         Ranking {
             title_boost: 0.25,
             author_boost: 1.0,
+            title_phrase_boost: 0.5,
+            title_near_boost: 0.5,
+            near_weight: 0.5,
+            fill: 20,
+            sentence: 5,
         }
+    }
+}
+
+impl Ranking {
+    /// The defaults, with any weight overridden by `PAPERS_RANKING`
+    /// (`title_boost=0.3,fill=10`): for tuning experiments.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("PAPERS_RANKING") {
+            Ok(spec) => Ranking::default().with(&spec),
+            Err(_) => Ok(Ranking::default()),
+        }
+    }
+
+    /// These weights with `name=value` pairs (comma-separated) overriding some.
+    pub fn with(mut self, spec: &str) -> Result<Self, String> {
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || format!("PAPERS_RANKING: {pair:?} is not name=number");
+            let (name, value) = pair.split_once('=').ok_or_else(bad)?;
+            let number: f32 = value.trim().parse().map_err(|_| bad())?;
+            match name.trim() {
+                "title_boost" => self.title_boost = number,
+                "author_boost" => self.author_boost = number,
+                "title_phrase_boost" => self.title_phrase_boost = number,
+                "title_near_boost" => self.title_near_boost = number,
+                "near_weight" => self.near_weight = number,
+                "fill" => self.fill = number.max(0.0) as usize,
+                "sentence" => self.sentence = number.max(0.0) as usize,
+                other => return Err(format!("PAPERS_RANKING: unknown weight {other:?}")),
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -47,6 +94,9 @@ pub struct Filters {
     /// First submitted on or before.
     pub to: Option<Date>,
 }
+
+/// Near spellings a rare word may take in the fuzzy fallback.
+const NEAR_SPELLINGS: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -92,6 +142,11 @@ pub struct Hit {
 pub struct SearchResults {
     pub total: u64,
     pub hits: Vec<Hit>,
+    /// How the words were matched when not all as typed ("showing papers that match 3 of 4
+    /// words").
+    pub notes: Vec<String>,
+    /// The query with likely typos corrected from the index's own words.
+    pub suggestion: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
     /// Marks the query's words in titles and abstracts.
@@ -100,33 +155,197 @@ pub struct SearchResults {
 }
 
 impl SearchIndex {
+    /// Runs one search. Plain words are matched all together first; when that finds nothing
+    /// (a sentence: less than a page), counted without the page's filters so that a facet's
+    /// count is what choosing it finds, near spellings stand in for rare words, then fewer of
+    /// the words are required, each step noted. Written operators are never relaxed.
     pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
-        let Some(query) = self.compile(req, ranking) else {
+        let f = &self.fields;
+        let Some(mut plan) = Plan::new(self, &req.query, &req.filters, ranking) else {
             return Ok(SearchResults {
                 total: 0,
                 hits: Vec::new(),
+                notes: Vec::new(),
+                suggestion: None,
                 facets: req.facets.then(Facets::default),
                 highlighter: None,
             });
         };
+        let mut speller = Speller::new(&searcher, [f.title_exact, f.abstract_exact]);
+        let suggestion = suggestion(&mut speller, &req.query, &plan)?;
+        let strict = plan.strict();
+        let relaxable = plan.relaxable && !plan.words.is_empty();
+        // Unfiltered, the strict search itself tells whether to relax.
+        let mut first = None;
+        let strict_total = match (relaxable, plan.filtered()) {
+            (false, _) => None,
+            (true, false) => {
+                let run = self.run(&searcher, &plan, strict, req)?;
+                let total = run.total;
+                first = Some(run);
+                Some(total)
+            }
+            (true, true) => Some(count(&searcher, &*plan.matching(strict, false))?),
+        };
+        let mut notes = Vec::new();
+        // A short query whose words are all found together is taken as typed: a few exact
+        // matches beat a page of partial ones. A sentence is loosened until a page is full.
+        let enough = match plan.words.len() < ranking.sentence {
+            true => 1,
+            false => ranking.fill as u64,
+        };
+        let level = match strict_total {
+            Some(total) if total < enough => self.relax(
+                &searcher,
+                &mut speller,
+                &mut plan,
+                ranking,
+                enough,
+                &mut notes,
+            )?,
+            _ => strict,
+        };
+        let mut results = match first {
+            Some(run) if level == strict => run,
+            _ => self.run(&searcher, &plan, level, req)?,
+        };
+        results.notes = notes;
+        results.suggestion = suggestion;
+        Ok(results)
+    }
+
+    /// The strictest level that finds `enough` papers (unfiltered): near spellings, then
+    /// fewer words, as many as still fill a page; the loosest when none does.
+    fn relax(
+        &self,
+        searcher: &Searcher,
+        speller: &mut Speller,
+        plan: &mut Plan,
+        ranking: Ranking,
+        enough: u64,
+        notes: &mut Vec<String>,
+    ) -> IndexResult<Level> {
+        let (fill, near_weight) = (ranking.fill as u64, ranking.near_weight);
+        let mut level = plan.strict();
+        let n = plan.words.len();
+        let mut found = count(searcher, &*plan.matching(level, false))?;
+        let have_all = |found: u64, how: &str| match found {
+            0 => format!("no paper has all the words{how}"),
+            1 => format!("only 1 paper has all the words{how}"),
+            f => format!("only {f} papers have all the words{how}"),
+        };
+        let spelt = self.near_spellings(speller, plan, near_weight)?;
+        if !spelt.is_empty() {
+            notes.push(format!(
+                "{}: near spellings included ({})",
+                have_all(found, " as typed"),
+                spelt.join(", ")
+            ));
+            level.fuzzy = true;
+            found = count(searcher, &*plan.matching(level, false))?;
+        }
+        if found >= enough || n == 1 {
+            return Ok(level);
+        }
+        // Counts only grow as fewer words are required: the most words that still fill. A
+        // long query is a sentence: any of its words will do, BM25 ranks those with more first.
+        let (mut lo, mut hi) = (1, n - 1);
+        if n >= ranking.sentence {
+            hi = 0;
+        }
+        let mut best = 1;
+        while lo <= hi {
+            let mid = (lo + hi) / 2;
+            let at = Level { min: mid, ..level };
+            if count(searcher, &*plan.matching(at, false))? >= fill {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        level.min = best;
+        let words = if best == 1 {
+            "any".to_string()
+        } else {
+            best.to_string()
+        };
+        notes.push(format!(
+            "{}: showing papers that match {words} of {n} words",
+            have_all(found, "")
+        ));
+        Ok(level)
+    }
+
+    /// Fills each rare word's near spellings (one edit, ten times as common as the word):
+    /// the most common weighs as the typed word (it is most likely what was meant), the
+    /// others `near_weight`. Returns the spellings added.
+    fn near_spellings(
+        &self,
+        speller: &mut Speller,
+        plan: &mut Plan,
+        near_weight: f32,
+    ) -> IndexResult<Vec<String>> {
+        let mut added = Vec::new();
+        let mut respelt = Vec::new();
+        for word in &mut plan.words {
+            for i in 0..word.exact.len() {
+                let token = &word.exact[i];
+                let Some((typed_docs, near)) = speller.rare(token)? else {
+                    continue;
+                };
+                let common = |n: &&spell::Near| n.distance == 1 && n.docs > 10 * typed_docs;
+                for n in near.iter().filter(common).take(NEAR_SPELLINGS) {
+                    let Some(stem) = self.analyse(PROSE, &n.word).pop() else {
+                        continue;
+                    };
+                    if stem == word.stems[i] || word.near[i].iter().any(|(s, _)| *s == stem) {
+                        continue;
+                    }
+                    let weight = if word.near[i].is_empty() {
+                        respelt.push((token.clone(), n.word.clone()));
+                        1.0
+                    } else {
+                        near_weight
+                    };
+                    word.near[i].push((stem, weight));
+                    added.push(n.word.clone());
+                }
+            }
+        }
+        for (typed, fixed) in respelt {
+            plan.respell(&typed, &fixed);
+        }
+        Ok(added)
+    }
+
+    /// One page of the papers matching `plan` at `level`, with the total and the facets.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        level: Level,
+        req: &SearchRequest,
+    ) -> IndexResult<SearchResults> {
         let counter = match req.facets {
-            true => Some(self.facet_cache.collector(&searcher, FACET_SIZE)?),
+            true => Some(self.facet_cache.collector(searcher, FACET_SIZE)?),
             false => None,
         };
         let limit = req.limit.max(1);
+        let matching = plan.matching(level, true);
         let (top, total, facets) = match req.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_score();
-                searcher.search(&query, &(top, Count, counter))?
+                searcher.search(&*plan.scored(level), &(top, Count, counter))?
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
                     .order_by_fast_field::<u64>("published", Order::Desc);
-                let (top, total, facets) = searcher.search(&query, &(top, Count, counter))?;
+                let (top, total, facets) = searcher.search(&*matching, &(top, Count, counter))?;
                 let top = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
                 (top, total, facets)
             }
@@ -134,11 +353,11 @@ impl SearchIndex {
         let hits = if req.limit == 0 {
             Vec::new()
         } else {
-            self.hits(&searcher, top)?
+            self.hits(searcher, top)?
         };
         let f = &self.fields;
         let generator =
-            |field, stemmed, max_chars| generator(&searcher, &*query, field, stemmed, max_chars);
+            |field, stemmed, max_chars| generator(searcher, &*matching, field, stemmed, max_chars);
         let title = [
             generator(f.title, true, 10_000)?,
             generator(f.title_exact, false, 10_000)?,
@@ -150,153 +369,14 @@ impl SearchIndex {
         Ok(SearchResults {
             total: total as u64,
             hits,
+            notes: Vec::new(),
+            suggestion: None,
             facets,
             highlighter: Some(Highlighter {
                 title,
                 abstract_text,
             }),
         })
-    }
-
-    /// Turns the parsed query and filters into a tantivy query; `None` matches nothing.
-    fn compile(&self, req: &SearchRequest, ranking: Ranking) -> Option<Box<dyn Query>> {
-        let f = &self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut loose = String::new();
-        for clause in &req.query.clauses {
-            let occur = if clause.excluded {
-                Occur::MustNot
-            } else {
-                Occur::Must
-            };
-            let q = match (clause.field, &clause.term) {
-                (Field::Any, QTerm::Word(w)) if !clause.excluded => {
-                    loose.push_str(w);
-                    loose.push(' ');
-                    continue;
-                }
-                (Field::Any, QTerm::Word(w)) => self.all_words(f.text, PROSE, w),
-                (Field::Any, QTerm::Phrase(p)) => {
-                    let either: Vec<_> = [
-                        self.phrase(f.title_exact, p),
-                        self.phrase(f.abstract_exact, p),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .map(|q| (Occur::Should, q))
-                    .collect();
-                    (!either.is_empty())
-                        .then(|| Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
-                }
-                (Field::Title, QTerm::Word(w)) => self.all_words(f.title, PROSE, w),
-                (Field::Title, QTerm::Phrase(p)) => self.phrase(f.title_exact, p),
-                (Field::Abstract, QTerm::Word(p) | QTerm::Phrase(p)) => {
-                    self.phrase(f.abstract_exact, p)
-                }
-                (Field::Author, QTerm::Word(p) | QTerm::Phrase(p)) => self.phrase(f.authors, p),
-                (Field::Category, QTerm::Word(c) | QTerm::Phrase(c)) => Some(self.category(c)),
-                (Field::Venue, QTerm::Word(v) | QTerm::Phrase(v)) => {
-                    Some(term_query_lc(f.venue, v))
-                }
-                (_, QTerm::Years(a, b)) => Some(published_between(
-                    f.published,
-                    Date::new(*a, 1, 1),
-                    Date::new(*b, 12, 31),
-                )),
-            };
-            if let Some(q) = q {
-                clauses.push((occur, q));
-            }
-        }
-        for word in self.analyse(PROSE, &loose) {
-            clauses.push((Occur::Should, term_query(f.text, &word, 1.0)));
-            clauses.push((
-                Occur::Should,
-                term_query(f.title, &word, ranking.title_boost),
-            ));
-        }
-        for name in self.analyse(EXACT, &loose) {
-            clauses.push((
-                Occur::Should,
-                term_query(f.authors, &name, ranking.author_boost),
-            ));
-        }
-        let filters = &req.filters;
-        if !filters.categories.is_empty() {
-            clauses.push((
-                Occur::Must,
-                any_keyword(f.categories_lc, &filters.categories),
-            ));
-        }
-        if !filters.venues.is_empty() {
-            clauses.push((Occur::Must, any_keyword(f.venue, &filters.venues)));
-        }
-        if !filters.tracks.is_empty() {
-            clauses.push((Occur::Must, any_keyword(f.track, &filters.tracks)));
-        }
-        if filters.from.is_some() || filters.to.is_some() {
-            clauses.push((
-                Occur::Must,
-                published_between(f.published, filters.from, filters.to),
-            ));
-        }
-        let positive = clauses.iter().any(|(o, _)| *o != Occur::MustNot);
-        if !positive {
-            if clauses.is_empty() || !req.query.clauses.iter().any(|c| c.excluded) {
-                return None;
-            }
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        Some(Box::new(BooleanQuery::new(clauses)))
-    }
-
-    /// Every word of `text` (as `analyser` reads it) must be in `field`.
-    fn all_words(
-        &self,
-        field: tantivy::schema::Field,
-        analyser: &str,
-        text: &str,
-    ) -> Option<Box<dyn Query>> {
-        let words = self.analyse(analyser, text);
-        let all: Vec<_> = words
-            .iter()
-            .map(|w| (Occur::Must, term_query(field, w, 1.0)))
-            .collect();
-        (!all.is_empty()).then(|| Box::new(BooleanQuery::new(all)) as Box<dyn Query>)
-    }
-
-    /// The words of `text`, unstemmed and in order, in a positional `field`.
-    fn phrase(&self, field: tantivy::schema::Field, text: &str) -> Option<Box<dyn Query>> {
-        let words = self.analyse(EXACT, text);
-        match &words[..] {
-            [] => None,
-            [word] => Some(term_query(field, word, 1.0)),
-            _ => Some(Box::new(PhraseQuery::new(
-                words
-                    .iter()
-                    .map(|w| Term::from_field_text(field, w))
-                    .collect(),
-            ))),
-        }
-    }
-
-    fn category(&self, code: &str) -> Box<dyn Query> {
-        term_query_lc(self.fields.categories_lc, code)
-    }
-
-    fn analyse(&self, analyser: &str, text: &str) -> Vec<String> {
-        let Some(mut analyser) = self.index.tokenizers().get(analyser) else {
-            return Vec::new();
-        };
-        let mut words = Vec::new();
-        let mut stream = analyser.token_stream(text);
-        while let Some(token) = stream.next() {
-            if words.len() == query::MAX_CLAUSES {
-                break;
-            }
-            words.push(token.text.clone());
-        }
-        words
     }
 
     /// Every category, venue, track and year with its number of papers (at most `size`
@@ -334,7 +414,7 @@ impl SearchIndex {
     }
 }
 
-fn published_between(
+pub(super) fn published_between(
     field: tantivy::schema::Field,
     from: Option<Date>,
     to: Option<Date>,
@@ -344,6 +424,44 @@ fn published_between(
         None => Bound::Unbounded,
     };
     Box::new(RangeQuery::new(bound(from), bound(to)))
+}
+
+/// The query with each plain word that few papers have replaced by a much more common
+/// word at most two edits away; `None` when no word is replaced.
+fn suggestion(
+    speller: &mut Speller,
+    query: &query::Query,
+    plan: &Plan,
+) -> IndexResult<Option<String>> {
+    let mut fixes: Vec<(String, String)> = Vec::new();
+    for word in &plan.words {
+        let ([token], false) = (&word.exact[..], word.typed.is_empty()) else {
+            continue;
+        };
+        let Some((docs, near)) = speller.rare(token)? else {
+            continue;
+        };
+        if let Some(fix) = spell::correction(*docs, near) {
+            fixes.push((word.typed.clone(), spell::cased_as(&word.typed, &fix.word)));
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(None);
+    }
+    let mut fixed = query.clone();
+    for clause in &mut fixed.clauses {
+        if let (Field::Any, QTerm::Word(w), false) = (clause.field, &clause.term, clause.excluded)
+            && let Some((_, fix)) = fixes.iter().find(|(typed, _)| typed == w)
+        {
+            clause.term = QTerm::Word(fix.clone());
+        }
+    }
+    Ok(Some(fixed.read_as()))
+}
+
+/// How many papers `query` matches.
+fn count(searcher: &Searcher, query: &dyn Query) -> IndexResult<u64> {
+    Ok(searcher.search(query, &Count)? as u64)
 }
 
 /// A keyword field's term, lower-cased as the `KEYWORD` analyser indexes it.
@@ -358,17 +476,6 @@ pub(super) fn any_keyword(field: tantivy::schema::Field, values: &[String]) -> B
         .map(|v| (Occur::Should, term_query_lc(field, v)))
         .collect();
     Box::new(BooleanQuery::new(any))
-}
-
-fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {
-    let term = TermQuery::new(
-        Term::from_field_text(field, word),
-        IndexRecordOption::WithFreqs,
-    );
-    if boost == 1.0 {
-        return Box::new(term);
-    }
-    Box::new(BoostQuery::new(Box::new(term), boost))
 }
 
 fn text_value(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {

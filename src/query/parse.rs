@@ -13,11 +13,67 @@ pub fn parse(input: &str) -> Query {
         query.arxiv_id = Some(id);
         return query;
     }
-    let mut rest = trimmed;
-    while !rest.is_empty() {
+    let tokens = lex(trimmed, &mut query.notes);
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        leaves: 0,
+        query: &mut query,
+    };
+    let clauses = parser.sequence(0);
+    query.clauses = clauses;
+    if query.clauses.iter().all(|c| c.excluded) && !query.clauses.is_empty() {
+        query
+            .notes
+            .push("only exclusions: matching every other paper".into());
+    }
+    query
+}
+
+/// A lexical unit of the query.
+#[derive(Debug)]
+enum Token {
+    /// `(`, or `-(` when excluded.
+    Open {
+        excluded: bool,
+    },
+    Close,
+    And,
+    Or,
+    /// `NOT` or `ANDNOT`: excludes what follows.
+    Not,
+    Item(Clause),
+}
+
+/// Splits the query into words, phrases, fields, operators and parentheses.
+fn lex(mut rest: &str, notes: &mut Vec<String>) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    loop {
         rest = rest.trim_start();
         if rest.is_empty() {
-            break;
+            return tokens;
+        }
+        if let Some(after) = rest.strip_prefix('(') {
+            tokens.push(Token::Open { excluded: false });
+            rest = after;
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix(')') {
+            tokens.push(Token::Close);
+            rest = after;
+            continue;
+        }
+        let (word, after) = next_word(rest);
+        let operator = match word {
+            "AND" => Some(Token::And),
+            "OR" => Some(Token::Or),
+            "NOT" | "ANDNOT" => Some(Token::Not),
+            _ => None,
+        };
+        if let Some(op) = operator {
+            tokens.push(op);
+            rest = after;
+            continue;
         }
         let (excluded, body) = match rest.strip_prefix('-') {
             Some(after) if !after.is_empty() && !after.starts_with(char::is_whitespace) => {
@@ -25,7 +81,12 @@ pub fn parse(input: &str) -> Query {
             }
             _ => (false, rest),
         };
-        let (field, body) = split_field(body, &mut query.notes);
+        if let Some(after) = body.strip_prefix('(') {
+            tokens.push(Token::Open { excluded });
+            rest = after;
+            continue;
+        }
+        let (field, body) = split_field(body, notes);
         let (term, after) = if let Some(inner) = body.strip_prefix('"') {
             match inner.find('"') {
                 Some(end) => (
@@ -33,14 +94,14 @@ pub fn parse(input: &str) -> Query {
                     &inner[end + 1..],
                 ),
                 None => {
-                    query.notes.push("unbalanced quote ignored".into());
+                    notes.push("unbalanced quote ignored".into());
                     let (word, after) = next_word(inner);
                     (Some(Term::Word(word.to_string())), after)
                 }
             }
         } else {
             let (word, after) = next_word(body);
-            (word_term(field, word, &mut query.notes), after)
+            (word_term(field, word, notes), after)
         };
         rest = after;
         let Some(term) =
@@ -48,25 +109,141 @@ pub fn parse(input: &str) -> Query {
         else {
             continue;
         };
-        if query.clauses.len() == MAX_CLAUSES {
-            query
-                .notes
-                .push(format!("only the first {MAX_CLAUSES} terms are used"));
-            break;
-        }
-        let field = field.unwrap_or(Field::Any);
-        query.clauses.push(Clause {
-            field,
+        tokens.push(Token::Item(Clause {
+            field: field.unwrap_or(Field::Any),
             term,
             excluded,
-        });
+        }));
     }
-    if query.clauses.iter().all(|c| c.excluded) && !query.clauses.is_empty() {
-        query
-            .notes
-            .push("only exclusions: matching every other paper".into());
+}
+
+/// Recursive descent over the tokens: a sequence is clauses all wanted, a clause may be a
+/// chain of `OR`ed units, a unit is a word, a phrase or a parenthesised sequence.
+struct Parser<'q> {
+    tokens: Vec<Token>,
+    pos: usize,
+    /// Words and phrases taken so far (at most `MAX_CLAUSES`).
+    leaves: usize,
+    query: &'q mut Query,
+}
+
+impl Parser<'_> {
+    fn note(&mut self, note: &str) {
+        if !self.query.notes.iter().any(|n| n == note) {
+            self.query.notes.push(note.to_string());
+        }
     }
-    query
+
+    /// Clauses up to the end (depth 0) or the `)` closing this depth.
+    fn sequence(&mut self, depth: usize) -> Vec<Clause> {
+        let mut clauses = Vec::new();
+        let mut negate = false;
+        while let Some(token) = self.tokens.get(self.pos) {
+            match token {
+                Token::Close if depth > 0 => {
+                    self.pos += 1;
+                    return clauses;
+                }
+                Token::Close => {
+                    self.pos += 1;
+                    self.note("unbalanced ) ignored");
+                }
+                Token::And => {
+                    self.pos += 1;
+                    self.query.operators = true;
+                }
+                Token::Not => {
+                    self.pos += 1;
+                    self.query.operators = true;
+                    negate = true;
+                }
+                Token::Or => {
+                    self.pos += 1;
+                    self.note("OR needs words on both sides: ignored");
+                }
+                Token::Open { .. } | Token::Item(_) => {
+                    let Some(mut clause) = self.alternatives() else {
+                        continue;
+                    };
+                    if std::mem::take(&mut negate) {
+                        clause.excluded = true;
+                    }
+                    match clause.term {
+                        // `(a b)` wanted is just `a b`.
+                        Term::AllOf(inner) if !clause.excluded => clauses.extend(inner),
+                        _ => clauses.push(clause),
+                    }
+                }
+            }
+        }
+        if depth > 0 {
+            self.note("unbalanced ( closed at the end");
+        }
+        if negate {
+            self.note("NOT with nothing after it ignored");
+        }
+        clauses
+    }
+
+    /// A unit, or several joined by `OR`.
+    fn alternatives(&mut self) -> Option<Clause> {
+        let first = self.unit();
+        let mut any: Vec<Clause> = first.into_iter().collect();
+        while matches!(self.tokens.get(self.pos), Some(Token::Or)) {
+            self.pos += 1;
+            self.query.operators = true;
+            match self.unit() {
+                Some(next) => any.push(next),
+                None => self.note("OR needs words on both sides: ignored"),
+            }
+        }
+        if any.iter().any(|c| c.excluded) && any.len() > 1 {
+            self.note("an exclusion inside OR is ignored");
+            any.retain(|c| !c.excluded);
+        }
+        match any.len() {
+            0 => None,
+            1 => any.pop(),
+            _ => Some(Clause {
+                field: Field::Any,
+                term: Term::AnyOf(any),
+                excluded: false,
+            }),
+        }
+    }
+
+    /// A word, a phrase or a parenthesised sequence; `None` when there is none here.
+    fn unit(&mut self) -> Option<Clause> {
+        match self.tokens.get_mut(self.pos)? {
+            Token::Item(clause) => {
+                let clause = clause.clone();
+                self.pos += 1;
+                if self.leaves == MAX_CLAUSES {
+                    self.note(&format!("only the first {MAX_CLAUSES} terms are used"));
+                    return None;
+                }
+                self.leaves += 1;
+                Some(clause)
+            }
+            &mut Token::Open { excluded } => {
+                self.pos += 1;
+                let mut inner = self.sequence(1);
+                match inner.len() {
+                    0 => {
+                        self.note("empty parentheses ignored");
+                        None
+                    }
+                    1 if !excluded => inner.pop(),
+                    _ => Some(Clause {
+                        field: Field::Any,
+                        term: Term::AllOf(inner),
+                        excluded,
+                    }),
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Splits a known `field:` prefix off; an unknown one is kept as a plain word.
@@ -90,12 +267,13 @@ fn split_field<'a>(body: &'a str, notes: &mut Vec<String>) -> (Option<Field>, &'
     }
 }
 
-/// The next whitespace-delimited word (up to a quote, which starts the next term).
+/// The next whitespace-delimited word (up to a quote, which starts the next term, or a
+/// parenthesis).
 fn next_word(s: &str) -> (&str, &str) {
     let end = s
         .char_indices()
         .skip(1)
-        .find(|&(_, c)| c.is_whitespace() || c == '"')
+        .find(|&(_, c)| c.is_whitespace() || matches!(c, '"' | '(' | ')'))
         .map_or(s.len(), |(i, _)| i);
     (&s[..end], &s[end..])
 }
@@ -213,5 +391,63 @@ mod tests {
         let q = parse("-survey");
         assert!(q.clauses[0].excluded);
         assert!(q.notes[0].contains("only exclusions"));
+    }
+
+    #[test]
+    fn operators_group_and_bind_as_documented() {
+        let q = parse("diffusion AND flow");
+        assert!(q.operators);
+        assert_eq!(q.read_as(), "diffusion flow");
+        assert_eq!(read("diffusion OR flow"), "diffusion OR flow");
+        assert_eq!(
+            read("lora OR qlora finetuning"),
+            "(lora OR qlora) finetuning",
+            "OR binds tighter than the implicit AND"
+        );
+        assert_eq!(
+            read("transformer (vision OR image) -survey"),
+            "transformer (vision OR image) -survey"
+        );
+        assert_eq!(read("(graph neural) networks"), "graph neural networks");
+        assert_eq!(
+            read("bandits NOT (linear OR contextual)"),
+            "bandits -(linear OR contextual)"
+        );
+        assert_eq!(read("bandits ANDNOT linear"), "bandits -linear");
+        assert_eq!(read("-(a b) c"), "-(a b) c");
+        assert_eq!(
+            read("ti:attention OR au:vaswani"),
+            "ti:attention OR au:vaswani"
+        );
+        assert!(
+            !parse("graph and or networks").operators,
+            "lower case is words"
+        );
+        assert!(
+            !parse("(graph) networks").operators,
+            "parentheses alone are no operator"
+        );
+    }
+
+    #[test]
+    fn stray_operators_and_parentheses_are_noted() {
+        let q = parse("OR graph");
+        assert_eq!(q.read_as(), "graph");
+        assert!(q.notes[0].contains("OR needs words"));
+        let q = parse("graph OR");
+        assert_eq!(q.read_as(), "graph");
+        assert!(q.notes[0].contains("OR needs words"));
+        let q = parse("(graph OR tree");
+        assert_eq!(q.read_as(), "graph OR tree");
+        assert!(q.notes.iter().any(|n| n.contains("unbalanced (")));
+        let q = parse("graph) tree");
+        assert_eq!(q.read_as(), "graph tree");
+        assert!(q.notes.iter().any(|n| n.contains("unbalanced )")));
+        let q = parse("a OR -b");
+        assert_eq!(q.read_as(), "a");
+        assert!(q.notes.iter().any(|n| n.contains("exclusion inside OR")));
+        let q = parse("() x NOT");
+        assert_eq!(q.read_as(), "x");
+        assert_eq!(q.notes.len(), 2, "{:?}", q.notes);
     }
 }

@@ -81,8 +81,10 @@ pub struct ApiHit {
 pub struct QueryInfo {
     /// The query as it was understood.
     read_as: String,
-    /// What was not taken literally.
+    /// What was not taken literally, and how the words were matched when not all as typed.
     notes: Vec<String>,
+    /// The query with likely typos corrected from the index's own words, or null.
+    suggestion: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,6 +137,7 @@ pub async fn search(
         query: QueryInfo {
             read_as: found.query.read_as(),
             notes: found.query.notes,
+            suggestion: found.suggestion,
         },
         reranked: found.reranked,
         took_ms: started.elapsed().as_secs_f64() * 1e3,

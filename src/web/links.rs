@@ -58,6 +58,32 @@ pub fn with_rerank(p: &SearchParams, rerank: bool) -> String {
     )
 }
 
+/// Another query with the same filters and sort, from its first page.
+pub fn with_query(p: &SearchParams, q: &str) -> String {
+    search_url(
+        "/search",
+        &SearchParams {
+            q: q.to_string(),
+            page: None,
+            ..p.clone()
+        },
+    )
+}
+
+/// The same query without the page's filters, from its first page.
+pub fn without_filters(p: &SearchParams) -> String {
+    search_url(
+        "/search",
+        &SearchParams {
+            q: p.q.clone(),
+            sort: p.sort,
+            limit: p.limit,
+            rerank: p.rerank,
+            ..SearchParams::default()
+        },
+    )
+}
+
 /// The same search on another page (filters and sort kept).
 pub fn with_page(p: &SearchParams, page: usize) -> String {
     search_url(

@@ -2,7 +2,7 @@
 
 use super::error::PageError;
 use super::links;
-use super::params::{SearchParams, parse_category_set};
+use super::params::{PAGE_SIZE, SearchParams, parse_category_set};
 use super::search::{self, Found};
 use super::views::{PaperView, bibtex};
 use super::{AppError, AppState, feeds};
@@ -70,6 +70,10 @@ struct SearchPage {
     q: String,
     read_as: Option<String>,
     notes: Vec<String>,
+    /// "Did you mean": the corrected query and its link.
+    suggestion: Option<(String, String)>,
+    /// With few or no hits: what was tried and what to try instead.
+    few: Option<Few>,
     total: u64,
     page: usize,
     hits: Vec<PaperView>,
@@ -90,6 +94,15 @@ struct SearchPage {
     track: String,
     /// With an embedder: whether this page was reranked, and the link that flips it.
     rerank: Option<(bool, String)>,
+}
+
+/// What a search that found little tried, and the links it offers instead.
+struct Few {
+    read_as: String,
+    /// The search without the page's filters, when some were set.
+    unfiltered: Option<String>,
+    /// The same words with any of them enough.
+    any_word: Option<(String, String)>,
 }
 
 pub async fn search(
@@ -124,8 +137,41 @@ fn search_page(params: &SearchParams, found: Found) -> SearchPage {
     let venues = links(&found.facets.venues, links::toggle_venue);
     let tracks = links(&found.facets.tracks, links::toggle_track);
     let years = links(&found.facets.years, links::toggle_year);
+    let filtered = [
+        &params.category,
+        &params.venue,
+        &params.track,
+        &params.from,
+        &params.to,
+    ]
+    .iter()
+    .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let words: Vec<String> = found
+        .query
+        .wanted()
+        .iter()
+        .map(|c| match &c.term {
+            crate::query::Term::Phrase(p) => format!("\"{p}\""),
+            crate::query::Term::Word(w) => w.clone(),
+            _ => String::new(),
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let few = (found.total < PAGE_SIZE as u64 && !params.q.trim().is_empty()).then(|| Few {
+        read_as: found.query.read_as(),
+        unfiltered: filtered.then(|| links::without_filters(params)),
+        any_word: (words.len() > 1).then(|| {
+            let any = words.join(" OR ");
+            (links::with_query(params, &any), any)
+        }),
+    });
     SearchPage {
         q: params.q.clone(),
+        suggestion: found
+            .suggestion
+            .as_ref()
+            .map(|s| (s.clone(), links::with_query(params, s))),
+        few,
         read_as: (!found.query.notes.is_empty()).then(|| found.query.read_as()),
         notes: found.query.notes.clone(),
         total: found.total,

@@ -15,8 +15,9 @@ const MAX_CATEGORIES: usize = 20;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The query: words, "exact phrases", -exclusions, ti: au: abs: cat: venue: fields,
-    /// year:2020..2024; an arXiv id alone finds that paper.
+    /// The query: words (all required), "exact phrases", -exclusions, OR / AND / NOT and
+    /// parentheses, ti: au: abs: cat: venue: fields, year:2020..2024; an arXiv id alone finds
+    /// that paper.
     #[serde(default)]
     pub q: String,
     /// Page number, from 1.

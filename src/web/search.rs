@@ -15,6 +15,8 @@ pub struct Found {
     pub hits: Vec<FoundHit>,
     pub facets: Facets,
     pub query: query::Query,
+    /// The query with likely typos corrected, when some word looks like one.
+    pub suggestion: Option<String>,
     /// Whether the hits were reranked by meaning; `None` without an embedder.
     pub reranked: Option<bool>,
 }
@@ -62,6 +64,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
             hits,
             facets: Facets::default(),
             query: req.query,
+            suggestion: None,
             reranked: None,
         });
     }
@@ -79,6 +82,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
     .map_err(|e| AppError::Internal(e.into()))?;
     let mut results = results?;
     let mut query = req.query;
+    query.notes.append(&mut results.notes);
     let reranked = match rerank {
         Some(m) => {
             let hits = std::mem::take(&mut results.hits);
@@ -127,6 +131,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
         hits,
         facets: results.facets.unwrap_or_default(),
         query,
+        suggestion: results.suggestion,
         reranked,
     })
 }

@@ -268,3 +268,20 @@ pub fn server_address(
         }
     }
 }
+
+/// GETs an API URL, checks it answered 200 and returns its JSON.
+pub async fn api(addr: std::net::SocketAddr, target: &str) -> serde_json::Value {
+    let r = get(addr, target.as_bytes()).await;
+    assert_eq!(r.status, 200, "{target}: {}", r.body);
+    r.json()
+}
+
+/// The paper ids of a search answer's hits, in order.
+pub fn ids(json: &serde_json::Value) -> Vec<String> {
+    json["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
