@@ -201,7 +201,7 @@ impl SearchIndex {
                 &mut speller,
                 &mut plan,
                 ranking,
-                enough,
+                (total, enough),
                 &mut notes,
             )?,
             _ => strict,
@@ -215,21 +215,21 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// The strictest level that finds `enough` papers (unfiltered): near spellings, then
-    /// fewer words, as many as still fill a page; the loosest when none does.
+    /// The strictest level that finds `enough` papers (unfiltered; the strict level found
+    /// `found`): near spellings, then fewer words, as many as still fill a page; the loosest
+    /// when none does.
     fn relax(
         &self,
         searcher: &Searcher,
         speller: &mut Speller,
         plan: &mut Plan,
         ranking: Ranking,
-        enough: u64,
+        (mut found, enough): (u64, u64),
         notes: &mut Vec<String>,
     ) -> IndexResult<Level> {
         let (fill, near_weight) = (ranking.fill as u64, ranking.near_weight);
         let mut level = plan.strict();
         let n = plan.words.len();
-        let mut found = count(searcher, &*plan.matching(level, false))?;
         let have_all = |found: u64, how: &str| match found {
             0 => format!("no paper has all the words{how}"),
             1 => format!("only 1 paper has all the words{how}"),
