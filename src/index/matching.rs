@@ -201,6 +201,14 @@ impl Plan {
             let min = level.min.clamp(1, words.len());
             let words: Box<dyn Query> = if min == words.len() {
                 Box::new(BooleanQuery::intersection(words))
+            } else if min == 1 && self.words.iter().all(|w| w.stems.len() == 1) {
+                // Any word: one flat union scores the same as a union of each word's union,
+                // and walks a large match set (most of the corpus, for a sentence) faster.
+                let parts = self
+                    .words
+                    .iter()
+                    .flat_map(|w| token_parts(&self.fields, self.ranking, w, 0, level.fuzzy));
+                Box::new(BooleanQuery::union(parts.collect()))
             } else {
                 Box::new(BooleanQuery::union_with_minimum_required_clauses(
                     words, min,
@@ -296,27 +304,31 @@ impl Plan {
 /// acronym; whole names score through `Plan::scored`). `fuzzy` lets near spellings stand in.
 fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query> {
     let tokens: Vec<Box<dyn Query>> = (0..word.stems.len())
-        .map(|i| {
-            let mut stems = vec![(word.stems[i].as_str(), 1.0)];
-            if fuzzy {
-                stems.extend(word.near[i].iter().map(|(s, w)| (s.as_str(), *w)));
-            }
-            let mut any: Vec<Box<dyn Query>> = Vec::new();
-            for (stem, weight) in stems {
-                any.push(term_query(f.text, stem, weight));
-                any.push(term_query(f.title, stem, r.title_boost * weight));
-            }
-            any.push(Box::new(ConstScoreQuery::new(
-                term_query(f.authors, &word.exact[i], 1.0),
-                0.0,
-            )));
-            Box::new(BooleanQuery::union(any)) as Box<dyn Query>
-        })
+        .map(|i| Box::new(BooleanQuery::union(token_parts(f, r, word, i, fuzzy))) as Box<dyn Query>)
         .collect();
     match tokens.len() {
         1 => tokens.into_iter().next().expect("one token"),
         _ => Box::new(BooleanQuery::intersection(tokens)),
     }
+}
+
+/// The places token `i` of `word` may match, any one enough: its stem (and near spellings
+/// when `fuzzy`) in the title and abstract, and the unstemmed token in the authors.
+fn token_parts(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Vec<Box<dyn Query>> {
+    let mut stems = vec![(word.stems[i].as_str(), 1.0)];
+    if fuzzy {
+        stems.extend(word.near[i].iter().map(|(s, w)| (s.as_str(), *w)));
+    }
+    let mut any: Vec<Box<dyn Query>> = Vec::new();
+    for (stem, weight) in stems {
+        any.push(term_query(f.text, stem, weight));
+        any.push(term_query(f.title, stem, r.title_boost * weight));
+    }
+    any.push(Box::new(ConstScoreQuery::new(
+        term_query(f.authors, &word.exact[i], 1.0),
+        0.0,
+    )));
+    any
 }
 
 impl SearchIndex {
