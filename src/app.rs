@@ -98,9 +98,13 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         .with_admin_token(args.admin_token.clone());
     state.meaning = meaning;
     state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
-    let served = axum::serve(listener, web::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    web::server::serve(
+        listener,
+        web::router(state),
+        &args.connections,
+        shutdown.clone(),
+    )
+    .await;
     shutdown.cancel();
     let _ = follower.await;
     if let Some(s) = scheduler {
@@ -109,7 +113,7 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
     let _ = jobs.await;
     services.close().await?;
     tracing::info!("stopped");
-    Ok(served?)
+    Ok(())
 }
 
 /// Polls the database and indexes what other processes wrote; once no paper has arrived for

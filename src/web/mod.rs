@@ -9,6 +9,7 @@ mod on_demand;
 mod pages;
 pub mod params;
 pub mod search;
+pub mod server;
 mod similar;
 mod venues;
 mod views;
