@@ -4,9 +4,10 @@ use crate::config::{Global, ServeArgs};
 use crate::embed::backfill;
 use crate::embed::semantic::EmbedderDown;
 use crate::embed::{EmbedOptions, Meaning};
-use crate::index::CommitPolicy;
+use crate::index::{CommitPolicy, SearchIndex, Syncer};
 use crate::ingest::{Arxiv, schedule};
 use crate::services::Services;
+use crate::store::Store;
 use crate::web::{self, AppState};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
 pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> anyhow::Result<()> {
     let bind = args.bind;
-    let services = Services::open(global).await?;
+    let mut services = Services::open(global).await?;
     let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
         Err(e) if e.downcast_ref::<EmbedderDown>().is_some() => {
             tracing::warn!(
@@ -60,7 +61,7 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
     let follower = tokio::spawn(follow(
         services.store.clone(),
         services.index.clone(),
-        services.syncer.clone(),
+        services.syncer.take(),
         (args.compact_after_secs > 0).then(|| Duration::from_secs(args.compact_after_secs)),
         shutdown.clone(),
     ));
@@ -97,9 +98,13 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         .with_admin_token(args.admin_token.clone());
     state.meaning = meaning;
     state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
-    let served = axum::serve(listener, web::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    web::server::serve(
+        listener,
+        web::router(state),
+        &args.connections,
+        shutdown.clone(),
+    )
+    .await;
     shutdown.cancel();
     let _ = follower.await;
     if let Some(s) = scheduler {
@@ -108,20 +113,20 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
     let _ = jobs.await;
     services.close().await?;
     tracing::info!("stopped");
-    Ok(served?)
+    Ok(())
 }
 
 /// Polls the database and indexes what other processes wrote; once no paper has arrived for
 /// `compact_after` (when set), merges the index's segments (a bulk import leaves several;
-/// one makes every search cheaper).
+/// one makes every search cheaper). Without the index writer (another process holds it),
+/// tries to take it at every tick, and follows from then on. Closes the writer when stopped.
 async fn follow(
-    store: std::sync::Arc<dyn crate::store::Store>,
-    index: crate::index::SearchIndex,
-    syncer: Option<crate::index::Syncer>,
+    store: Arc<dyn Store>,
+    index: SearchIndex,
+    mut syncer: Option<Syncer>,
     compact_after: Option<Duration>,
     shutdown: CancellationToken,
 ) {
-    let Some(syncer) = syncer else { return };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
     let mut last_change = std::time::Instant::now();
     let mut compacted = false;
@@ -130,6 +135,10 @@ async fn follow(
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
+        if syncer.is_none() {
+            syncer = take_writer(&store, &index);
+        }
+        let Some(syncer) = &syncer else { continue };
         let behind = match (store.max_seq().await, index.watermark()) {
             (Ok(db), Ok(mark)) => db > mark.seq,
             (Err(e), _) => {
@@ -157,6 +166,26 @@ async fn follow(
                     Err(e) => tracing::warn!(error = %e, "merging the index's segments failed"),
                 },
             }
+        }
+    }
+    if let Some(syncer) = syncer
+        && let Err(e) = syncer.close().await
+    {
+        tracing::warn!(error = %e, "closing the index writer failed");
+    }
+}
+
+/// The index writer, if the process that held it has let go.
+fn take_writer(store: &Arc<dyn Store>, index: &SearchIndex) -> Option<Syncer> {
+    match index.try_writer() {
+        Ok(Some(writer)) => {
+            tracing::info!("took over the index writer; indexing here from now on");
+            Some(Syncer::new(index.clone(), writer, store.clone()))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot take the index writer");
+            None
         }
     }
 }

@@ -157,9 +157,9 @@ async fn compact(global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Searches the index as it is: the writer (and catching up) is left to other commands.
 async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
-    let services = Services::open(global).await?;
-    services.catch_up().await?;
+    let services = Services::open_read_only(global).await?;
     let query = args.query.join(" ");
     let index = services.index.clone();
     let limit = usize::from(args.limit);
@@ -196,9 +196,9 @@ struct Status {
     index_dir: String,
 }
 
+/// Reports the database and the index as they are, without taking the index writer.
 async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
-    let services = Services::open(global).await?;
-    services.catch_up().await?;
+    let services = Services::open_read_only(global).await?;
     let status = Status {
         backend: services.store.backend(),
         papers: services.store.count().await?,

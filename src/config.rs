@@ -87,6 +87,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PAPERS_COMPACT_AFTER_SECS", default_value_t = 60)]
     pub compact_after_secs: u64,
     #[command(flatten)]
+    pub connections: crate::web::server::ConnectionOptions,
+    #[command(flatten)]
     pub sources: SourceArgs,
 }
 

@@ -13,28 +13,38 @@ const SHOW_PROGRESS_ABOVE: i64 = 20_000;
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub index: SearchIndex,
-    /// `None` when another process (a running server) holds the index writer.
+    /// `None` when another process (a running server) holds the index writer, or when
+    /// opened read-only.
     pub syncer: Option<Syncer>,
 }
 
 impl Services {
-    /// Connects to the database (running migrations) and opens the index.
+    /// Connects to the database (running migrations), opens the index and takes its writer
+    /// unless another process holds it.
     pub async fn open(global: &Global) -> anyhow::Result<Self> {
+        let mut services = Self::open_read_only(global).await?;
+        services.syncer = services
+            .index
+            .try_writer()?
+            .map(|w| Syncer::new(services.index.clone(), w, services.store.clone()));
+        if services.syncer.is_none() {
+            tracing::info!("another papers process holds the index and keeps it current");
+        }
+        Ok(services)
+    }
+
+    /// Connects to the database (running migrations) and opens the index to read it as it
+    /// is, leaving its writer to other processes.
+    pub async fn open_read_only(global: &Global) -> anyhow::Result<Self> {
         let url = &global.database_url;
         let store = store::connect(url)
             .await
             .with_context(|| format!("cannot open database {}", store::redact(url)))?;
         let index = SearchIndex::open(&global.index_dir())?;
-        let syncer = index
-            .try_writer()?
-            .map(|w| Syncer::new(index.clone(), w, store.clone()));
-        if syncer.is_none() {
-            tracing::info!("another papers process holds the index and keeps it current");
-        }
         Ok(Services {
             store,
             index,
-            syncer,
+            syncer: None,
         })
     }
 

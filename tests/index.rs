@@ -146,7 +146,17 @@ async fn an_index_built_from_another_database_is_rebuilt() {
     let file = second.dir.path().join("q.jsonl");
     write_jsonl(&file, (100..110).map(paper));
     run(second.papers().args(["import", "jsonl"]).arg(&file));
-    // Same data dir as the first database, so the same index.
+    // Same data dir as the first database, so the same index: the first command that
+    // writes the index rebuilds it.
+    let (out, _, stderr) = run(second
+        .papers()
+        .arg("compact")
+        .env("PAPERS_DATA_DIR", first.data_dir()));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("index follows another database"),
+        "{stderr}"
+    );
     let (out, stdout, stderr) = run(second
         .papers()
         .args(["status", "--json"])
@@ -158,10 +168,99 @@ async fn an_index_built_from_another_database_is_rebuilt() {
         status["index_docs"], 10,
         "rebuilt from the second database: {status}"
     );
-    assert!(
-        stderr.contains("index follows another database"),
-        "{stderr}"
-    );
+}
+
+/// `papers status` and `papers search` read the index as it is: they never take its
+/// writer, so they neither index nor keep a server from taking it.
+#[tokio::test]
+async fn status_and_search_leave_the_index_to_its_writer() {
+    let db = fresh_db("sqlite").await;
+    let store = papers::store::connect(&db.url).await.unwrap();
+    store
+        .upsert_batch(&(0..10).map(paper).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let database_seq = store.max_seq().await.unwrap();
+    store.close().await;
+    // The papers are in the database only; reading leaves the index as it was.
+    for _ in 0..2 {
+        let (out, stdout, stderr) = run(db.papers().args(["status", "--json"]));
+        assert!(out.status.success(), "{stderr}");
+        let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            (&status["papers"], &status["database_seq"]),
+            (&10.into(), &database_seq.into()),
+            "{status}"
+        );
+        assert_eq!(
+            (&status["index_seq"], &status["index_docs"]),
+            (&0.into(), &0.into()),
+            "status indexed: {status}"
+        );
+        let (out, hits, stderr) = run(db.papers().args(["search", "--json", "protein"]));
+        assert!(out.status.success(), "{stderr}");
+        assert!(hits.starts_with("{\"total\":0,"), "search indexed: {hits}");
+    }
+    // A command that writes takes the writer and catches up.
+    let (out, _, stderr) = run(db.papers().arg("compact"));
+    assert!(out.status.success(), "{stderr}");
+    let (_, hits, _) = run(db.papers().args(["search", "--json", "protein"]));
+    assert!(hits.starts_with("{\"total\":2,"), "{hits}");
+}
+
+/// A server started while another process holds the index writer (an import, say) takes
+/// the writer over once that process lets go: it indexes what was written meanwhile,
+/// becomes ready, and goes on indexing what other processes write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_takes_over_the_index_writer_once_it_is_free() {
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        // This test process stands for the other `papers` process.
+        let index = papers::index::SearchIndex::open(&db.data_dir().join("index")).unwrap();
+        let writer = index
+            .try_writer()
+            .unwrap()
+            .expect("the index writer is free");
+        let mut server = db
+            .papers()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (addr, lines) = common::server_address(server.stderr.take().unwrap());
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+
+        // Nobody can index this import while the writer is held elsewhere.
+        let file = db.dir.path().join("p.jsonl");
+        write_jsonl(&file, (0..50).map(paper));
+        let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
+        assert!(out.status.success(), "{backend}: {stderr}");
+        let (status, body) = http_get(&addr, "/readyz").await;
+        assert_eq!(status, 503, "{backend}: {body}");
+
+        drop(writer); // the other process exits
+        caught_up(&addr, 50, backend).await;
+        let (_, body) = http_get(&addr, "/api/search?q=protein+folding&limit=1").await;
+        assert!(body.contains("\"total\":10,"), "{backend}: {body}");
+
+        // The server holds the writer now, and follows what another process imports.
+        let file = db.dir.path().join("q.jsonl");
+        write_jsonl(&file, (50..60).map(paper));
+        let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
+        assert!(out.status.success(), "{backend}: {stderr}");
+        assert!(stderr.contains("holds the index"), "{backend}: {stderr}");
+        caught_up(&addr, 60, backend).await;
+        let (_, body) = http_get(&addr, "/api/search?q=protein+folding&limit=1").await;
+        assert!(body.contains("\"total\":12,"), "{backend}: {body}");
+
+        std::process::Command::new("kill")
+            .arg(server.id().to_string())
+            .status()
+            .unwrap();
+        let status = server.wait().unwrap();
+        assert!(status.success(), "{backend}: graceful exit, got {status}");
+    }
 }
 
 /// Updated papers replace their documents (no duplicates, old text gone); new ones add.

@@ -514,6 +514,46 @@ async fn overload_big_bodies_and_wrong_methods_get_json_errors() {
     );
 }
 
+/// The errors rewritten as JSON (405, an unknown `/api` path, 413) carry the same security
+/// headers as a page.
+#[tokio::test]
+async fn rewritten_api_errors_carry_the_security_headers() {
+    let db = fresh_db("sqlite").await;
+    let (addr, _services) = serve(&db, &[]).await;
+    let security = |r: &common::Response| -> Vec<String> {
+        r.headers
+            .lines()
+            .filter(|l| {
+                [
+                    "content-security-policy:",
+                    "x-content-type-options:",
+                    "referrer-policy:",
+                ]
+                .iter()
+                .any(|name| l.starts_with(name))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let page = security(&get(addr, b"/").await);
+    assert_eq!(page.len(), 3, "{page:?}");
+    let big = vec![b'x'; 100_000];
+    let head = format!("POST /api/search HTTP/1.1\r\nContent-Length: {}", big.len());
+    let errors = [
+        (
+            405,
+            http(addr, b"POST /api/search HTTP/1.1\r\nContent-Length: 0", b"").await,
+        ),
+        (404, get(addr, b"/api/no/such/thing").await),
+        (413, http(addr, head.as_bytes(), &big).await),
+    ];
+    for (status, r) in errors {
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(r.headers.contains("application/json"), "{}", r.headers);
+        assert_eq!(security(&r), page, "{status}: {}", r.headers);
+    }
+}
+
 /// Facet counts are what clicking the facet finds, across segments and after updates.
 #[tokio::test]
 async fn facet_counts_match_what_each_filter_finds() {

@@ -9,6 +9,7 @@ mod on_demand;
 mod pages;
 pub mod params;
 pub mod search;
+pub mod server;
 mod similar;
 mod venues;
 mod views;
@@ -108,16 +109,18 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::PageError(AppError::NotFound) })
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        // After the layers above, so that the errors they make become JSON too.
+        .layer(axum::middleware::from_fn(error::api_errors_as_json))
+        // Outermost, so that every response carries them, the errors rewritten just above
+        // included.
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
         ))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
-        // Outermost, so that errors made by the layers above become JSON too.
-        .layer(axum::middleware::from_fn(error::api_errors_as_json))
 }

@@ -1,0 +1,142 @@
+//! `papers serve` against slow and stuck clients: header and idle timeouts, the connection
+//! cap, and a shutdown that does not wait for them.
+
+mod common;
+
+use common::{TestDb, fresh_db, get};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A running `papers serve`, killed if the test ends before it stopped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `papers serve` on a free port with these extra variables.
+fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
+    let mut cmd = db.papers();
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (addr, lines) = common::server_address(child.stderr.take().unwrap());
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    Server { child, addr }
+}
+
+/// Opens a connection and sends the start of a request, never its end.
+async fn partial_request(addr: &str) -> TcpStream {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /api/search?q=graph HTTP/1.1\r\nHost: loc")
+        .await
+        .unwrap();
+    conn
+}
+
+/// Whether the server closes `conn` within `wait` (whatever it sends before).
+async fn closed_within(conn: &mut TcpStream, wait: Duration) -> bool {
+    let mut rest = Vec::new();
+    tokio::time::timeout(wait, conn.read_to_end(&mut rest))
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn stuck_and_idle_connections_are_closed_after_their_timeouts() {
+    let db = fresh_db("sqlite").await;
+    let server = start(&db, &[("PAPERS_HEADER_TIMEOUT_SECS", "1")]);
+    let mut stuck = partial_request(&server.addr).await;
+    assert!(
+        closed_within(&mut stuck, Duration::from_secs(20)).await,
+        "a request that never ends its headers keeps its connection"
+    );
+    assert_eq!(get(&*server.addr, b"/healthz").await.status, 200);
+
+    // Idle: a connection kept alive after its answer, and one that never sends a byte.
+    let server = start(
+        &db,
+        &[
+            ("PAPERS_HEADER_TIMEOUT_SECS", "30"),
+            ("PAPERS_IDLE_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let mut kept = TcpStream::connect(&*server.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\nok") {
+        let mut buf = [0; 512];
+        let n = kept.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let mut silent = TcpStream::connect(&*server.addr).await.unwrap();
+    for (what, conn) in [("kept alive", &mut kept), ("silent", &mut silent)] {
+        assert!(
+            closed_within(conn, Duration::from_secs(20)).await,
+            "an idle connection ({what}) stays open"
+        );
+    }
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_clients_wait_until_a_connection_closes() {
+    let db = fresh_db("sqlite").await;
+    let server = start(&db, &[("PAPERS_MAX_CONNECTIONS", "2")]);
+    let stuck = [
+        partial_request(&server.addr).await,
+        partial_request(&server.addr).await,
+    ];
+    let addr = server.addr.clone();
+    let third = tokio::spawn(async move { get(&*addr, b"/healthz").await.status });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !third.is_finished(),
+        "a third connection was served while two were open"
+    );
+    drop(stuck);
+    let status = tokio::time::timeout(Duration::from_secs(30), third)
+        .await
+        .expect("the waiting client is served once the others close")
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(get(&*server.addr, b"/healthz").await.status, 200);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_while_a_client_holds_an_unfinished_request() {
+    let db = fresh_db("sqlite").await;
+    let mut server = start(&db, &[]);
+    let _stuck = partial_request(&server.addr).await;
+    assert_eq!(get(&*server.addr, b"/healthz").await.status, 200);
+    std::process::Command::new("kill")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM while a request was unfinished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "graceful exit, got {status}");
+}
