@@ -233,9 +233,8 @@ impl Plan {
         }
     }
 
-    /// `matching` with the filters, plus the bonuses that order known items first: typed
-    /// words next to each other (or one word apart) in the title, and two typed words forming
-    /// an author's name.
+    /// `matching` with the filters, scored: the words' BM25, a sentence's stop words, and two
+    /// typed words forming an author's name. The title-pair bonus comes on top, from `bonus`.
     pub fn scored(&self, level: Level) -> Box<dyn Query> {
         let f = &self.fields;
         let mut all: Clauses = vec![(Occur::Must, self.matching(level, true))];
@@ -246,35 +245,6 @@ impl Plan {
         for stem in self.stop.iter().filter(|_| sentence).flat_map(|w| &w.stems) {
             all.push((Occur::Should, term_query(f.text, stem, 1.0)));
             all.push((Occur::Should, term_query(f.title, stem, r.title_boost)));
-        }
-        // A sentence is no remembered title: its pairs share one pair's bonus (whole, they
-        // cost SciFact nDCG), while a shorter query's pairs each get it.
-        let stop = |w: &String| STOP_WORDS.contains(&w.as_str());
-        let pairs: Vec<&[String]> = self
-            .sequence
-            .windows(2)
-            .filter(|pair| !(stop(&pair[0]) && stop(&pair[1])))
-            .collect();
-        let share = match self.words.len() < r.sentence {
-            true => 1.0,
-            false => (1.0 / pairs.len().max(1) as f32).min(1.0),
-        };
-        for (slop, boost) in [(0, r.title_phrase_boost), (1, r.title_near_boost)] {
-            if boost <= 0.0 {
-                continue;
-            }
-            for pair in &pairs {
-                let mut phrase = PhraseQuery::new(
-                    pair.iter()
-                        .map(|w| Term::from_field_text(f.title_exact, w))
-                        .collect(),
-                );
-                phrase.set_slop(slop);
-                all.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(phrase), boost * share)),
-                ));
-            }
         }
         if r.author_boost > 0.0 {
             let names: Vec<&str> = self
@@ -296,6 +266,41 @@ impl Plan {
             }
         }
         Box::new(BooleanQuery::new(all))
+    }
+
+    /// The bonus that orders known items first: typed words next to each other (or one word
+    /// apart) in the title. Reading positions, it is added to the best candidates only;
+    /// `None` when the query has no two such words.
+    pub fn bonus(&self) -> Option<Box<dyn Query>> {
+        let (f, r) = (&self.fields, self.ranking);
+        // A sentence is no remembered title: its pairs share one pair's bonus (whole, they
+        // cost SciFact nDCG), while a shorter query's pairs each get it.
+        let stop = |w: &String| STOP_WORDS.contains(&w.as_str());
+        let pairs: Vec<&[String]> = self
+            .sequence
+            .windows(2)
+            .filter(|pair| !(stop(&pair[0]) && stop(&pair[1])))
+            .collect();
+        let share = match self.words.len() < r.sentence {
+            true => 1.0,
+            false => (1.0 / pairs.len().max(1) as f32).min(1.0),
+        };
+        let mut any: Vec<Box<dyn Query>> = Vec::new();
+        for (slop, boost) in [(0, r.title_phrase_boost), (1, r.title_near_boost)] {
+            if boost <= 0.0 {
+                continue;
+            }
+            for pair in &pairs {
+                let mut phrase = PhraseQuery::new(
+                    pair.iter()
+                        .map(|w| Term::from_field_text(f.title_exact, w))
+                        .collect(),
+                );
+                phrase.set_slop(slop);
+                any.push(Box::new(BoostQuery::new(Box::new(phrase), boost * share)));
+            }
+        }
+        (!any.is_empty()).then(|| Box::new(BooleanQuery::union(any)) as Box<dyn Query>)
     }
 }
 

@@ -11,9 +11,10 @@ use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::query::Scorer;
+use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, RangeQuery};
 use tantivy::schema::Value;
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
 /// Weights and thresholds of the ranking, tuned on SciFact train and known-item sets drawn
 /// from the corpus (docs/quality.md).
@@ -336,10 +337,17 @@ impl SearchIndex {
         let matching = plan.matching(level, true);
         let (top, total, facets) = match req.sort {
             Sort::Relevance => {
-                let top = TopDocs::with_limit(limit)
-                    .and_offset(req.offset)
-                    .order_by_score();
-                searcher.search(&*plan.scored(level), &(top, Count, counter))?
+                // The best candidates, then the title-pair bonus on them alone.
+                let candidates =
+                    TopDocs::with_limit(RESCORED.max(req.offset + limit)).order_by_score();
+                let (top, total, facets) =
+                    searcher.search(&*plan.scored(level), &(candidates, Count, counter))?;
+                let top = match plan.bonus() {
+                    Some(bonus) => with_bonus(searcher, &*bonus, top)?,
+                    None => top,
+                };
+                let page = top.into_iter().skip(req.offset).take(limit).collect();
+                (page, total, facets)
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(limit)
@@ -495,4 +503,34 @@ pub(super) fn all_ids(searcher: &Searcher, fields: &Fields) -> IndexResult<Vec<S
         }
     }
     Ok(ids)
+}
+
+/// Candidates the title-pair bonus reorders: ranks past these come from BM25 alone.
+const RESCORED: usize = 1000;
+
+/// `top` (best first) with `bonus`'s score added to each paper it matches, best first again.
+fn with_bonus(
+    searcher: &Searcher,
+    bonus: &dyn Query,
+    mut top: Vec<(f32, DocAddress)>,
+) -> IndexResult<Vec<(f32, DocAddress)>> {
+    let weight = bonus.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut order: Vec<usize> = (0..top.len()).collect();
+    order.sort_by_key(|&i| top[i].1);
+    let mut scorer = None;
+    let mut segment = None;
+    for i in order {
+        let address = top[i].1;
+        if segment != Some(address.segment_ord) {
+            let reader = searcher.segment_reader(address.segment_ord);
+            scorer = Some(weight.scorer(reader, 1.0)?);
+            segment = Some(address.segment_ord);
+        }
+        let scorer = scorer.as_mut().expect("a scorer for this segment");
+        if scorer.seek(address.doc_id) == address.doc_id {
+            top[i].0 += scorer.score();
+        }
+    }
+    top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(top)
 }
