@@ -63,10 +63,19 @@ async fn import_file(global: &Global, cmd: &ImportCommand) -> anyhow::Result<()>
     } else {
         println!("{summary}");
     }
-    match summary.input_error {
-        Some(e) => anyhow::bail!("{e} (every complete record before it was stored)"),
-        None => Ok(()),
+    if let Some(e) = summary.input_error {
+        anyhow::bail!("{e} (every complete record before it was stored)");
     }
+    if summary.read > 0 && summary.skipped == summary.read {
+        anyhow::bail!(
+            "none of the {} records of {} could be read as {}: is it the right format? \
+             (`papers import --help` lists the formats)",
+            summary.read,
+            args.path,
+            format.name()
+        );
+    }
+    Ok(())
 }
 
 async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {

@@ -291,3 +291,57 @@ async fn imports_real_arxiv_records() {
         );
     }
 }
+
+/// A byte order mark costs no record; a file with nothing readable in the format, and a
+/// directory, are errors that name the file.
+#[tokio::test]
+async fn a_bom_is_read_and_unreadable_inputs_fail_naming_the_file() {
+    let db = fresh_db("sqlite").await;
+    let bom = db.dir.path().join("bom.jsonl");
+    std::fs::write(
+        &bom,
+        b"\xef\xbb\xbf{\"id\":\"bom-1\",\"title\":\"First after a mark\"}\n{\"id\":\"bom-2\",\"title\":\"Second\"}\n",
+    )
+    .unwrap();
+    let (out, stdout, stderr) = run(db.papers().args(["import", "jsonl", "--json"]).arg(&bom));
+    assert!(out.status.success(), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["skipped"].as_u64()),
+        (Some(2), Some(0)),
+        "{summary}"
+    );
+
+    let csv = db.dir.path().join("papers.csv");
+    std::fs::write(&csv, "id,title\n2401.00001,A title\n2401.00002,Another\n").unwrap();
+    let binary = db.dir.path().join("blob.bin");
+    std::fs::write(
+        &binary,
+        (0..4096u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    for (file, format) in [(&csv, "jsonl"), (&binary, "arxiv-snapshot")] {
+        let (out, _, stderr) = run(db.papers().args(["import", format]).arg(file));
+        assert!(!out.status.success(), "{}: {stderr}", file.display());
+        let want = format!("could be read as {format}");
+        assert!(stderr.contains(&want), "{stderr}");
+        assert!(stderr.contains(&*file.to_string_lossy()), "{stderr}");
+    }
+
+    let dir = db.dir.path().join("a-folder");
+    std::fs::create_dir(&dir).unwrap();
+    let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&dir));
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("cannot read {}: it is a directory", dir.display())),
+        "{stderr}"
+    );
+    let (out, stdout, _) = run(db.papers().args(["status", "--json"]));
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("\"papers\":2"),
+        "only the two marked records: {stdout}"
+    );
+}

@@ -52,8 +52,15 @@ pub fn open(path: &str) -> io::Result<Input> {
     } else {
         let file = File::open(Path::new(path))
             .map_err(|e| io::Error::new(e.kind(), format!("cannot open {path}: {e}")))?;
+        let metadata = file.metadata()?;
+        if metadata.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("cannot read {path}: it is a directory; give a file (or - for stdin)"),
+            ));
+        }
         let m = Arc::new(Meter {
-            size: file.metadata()?.len(),
+            size: metadata.len(),
             read: AtomicU64::new(0),
         });
         meter = Some(m.clone());
@@ -63,7 +70,9 @@ pub fn open(path: &str) -> io::Result<Input> {
         })
     };
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
-    let head = reader.fill_buf()?;
+    let head = reader
+        .fill_buf()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {path}: {e}")))?;
     let reader: Box<dyn BufRead + Send> = if head.starts_with(GZIP_MAGIC) {
         Box::new(BufReader::with_capacity(
             256 * 1024,
@@ -122,6 +131,16 @@ pub fn read_line(
     }
 }
 
+/// A UTF-8 byte order mark, which some editors put at the start of a text file.
+const BOM: &[u8] = &[0xef, 0xbb, 0xbf];
+
+/// Drops a byte order mark from the start of the first line.
+pub fn strip_bom(buf: &mut Vec<u8>) {
+    if buf.starts_with(BOM) {
+        buf.drain(..BOM.len());
+    }
+}
+
 fn finish(buf: &mut Vec<u8>, total: usize, max: usize) -> Line {
     if buf.last() == Some(&b'\n') {
         buf.pop();
@@ -162,5 +181,14 @@ mod tests {
         assert_eq!(got[1], (Some(Line::TooLong(11)), vec![]));
         assert_eq!(got[2], (Some(Line::Text), b"last".to_vec()));
         assert_eq!(got[3].0, None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_once() {
+        let mut line = b"\xef\xbb\xbf{\"id\":1}".to_vec();
+        strip_bom(&mut line);
+        assert_eq!(line, b"{\"id\":1}");
+        strip_bom(&mut line);
+        assert_eq!(line, b"{\"id\":1}");
     }
 }

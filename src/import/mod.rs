@@ -33,6 +33,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The subcommand that reads this format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::ArxivSnapshot => "arxiv-snapshot",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
     fn parser(self) -> fn(&str) -> Result<Paper, String> {
         match self {
             Format::ArxivSnapshot => snapshot::parse,
@@ -160,6 +168,9 @@ fn read_batches(
             }
         };
         line_no += 1;
+        if line_no == 1 {
+            input::strip_bom(&mut buf);
+        }
         if line == Line::Text && buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
