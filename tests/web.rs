@@ -554,6 +554,35 @@ async fn rewritten_api_errors_carry_the_security_headers() {
     }
 }
 
+/// A chunked JSON body over the limit is 413, like one whose length says so up front.
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413() {
+    let db = fresh_db("sqlite").await;
+    let services = papers::services::Services::open(&db.global())
+        .await
+        .unwrap();
+    let state = papers::web::AppState::new(services.store.clone(), services.index.clone())
+        .with_admin_token(Some("chunked-test-token".into()));
+    let addr = common::serve_state(state).await;
+    let head = "POST /api/admin/imports HTTP/1.1\r\nAuthorization: Bearer chunked-test-token\r\n\
+                Content-Type: application/json\r\nTransfer-Encoding: chunked";
+    let chunk = format!("{{\"venue\":\"{}", "x".repeat(8 * 1024));
+    let mut body = Vec::new();
+    for _ in 0..10 {
+        body.extend_from_slice(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes());
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    let r = http(addr, head.as_bytes(), &body).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("payload_too_large"), "{}", r.body);
+    let small = b"{\"venue\":\"NOPE\",\"year\":2024}";
+    let mut body = format!("{:x}\r\n", small.len()).into_bytes();
+    body.extend_from_slice(small);
+    body.extend_from_slice(b"\r\n0\r\n\r\n");
+    let r = http(addr, head.as_bytes(), &body).await;
+    assert_eq!(r.status, 400, "a small chunked body is read: {}", r.body);
+}
+
 /// Facet counts are what clicking the facet finds, across segments and after updates.
 #[tokio::test]
 async fn facet_counts_match_what_each_filter_finds() {

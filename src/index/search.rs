@@ -527,7 +527,11 @@ fn with_bonus(
             segment = Some(address.segment_ord);
         }
         let scorer = scorer.as_mut().expect("a scorer for this segment");
-        if scorer.seek(address.doc_id) == address.doc_id {
+        // `seek` only moves forward: a scorer already past this paper has no bonus for it.
+        if scorer.doc() < address.doc_id {
+            scorer.seek(address.doc_id);
+        }
+        if scorer.doc() == address.doc_id {
             top[i].0 += scorer.score();
         }
     }

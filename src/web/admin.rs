@@ -213,6 +213,7 @@ async fn start(state: &AppState, body: StartImport) -> Result<Job, AppError> {
         (status = 202, description = "Queued", body = Queued),
         (status = 400, description = "Unknown venue, bad year or body", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong token", body = super::error::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = super::error::ErrorBody),
     )
 )]
 pub async fn api_start(
@@ -220,7 +221,11 @@ pub async fn api_start(
     State(state): State<AppState>,
     body: Result<Json<StartImport>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), AppError> {
-    let Json(body) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    // A chunked body stops at the limit while being read: that is 413 too, not a bad body.
+    let Json(body) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(super::MAX_BODY),
+        _ => AppError::BadRequest(e.body_text()),
+    })?;
     let job = start(&state, body).await?;
     Ok((
         StatusCode::ACCEPTED,

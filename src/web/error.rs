@@ -19,6 +19,8 @@ pub enum AppError {
     Upstream(String),
     #[error("a valid admin token is required")]
     Unauthorized,
+    #[error("the request body is over the {0}-byte limit")]
+    TooLarge(usize),
     #[error("{0}")]
     Conflict(String),
     /// A feature that is not configured on this server.
@@ -36,6 +38,7 @@ impl AppError {
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

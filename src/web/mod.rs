@@ -39,8 +39,8 @@ pub const MAX_OFFSET: usize = 10_000;
 
 /// Searches running at once before more get 429 Too Many Requests.
 pub const MAX_CONCURRENT_SEARCHES: usize = 256;
-/// Request bodies above this get 413 (no route reads a body yet).
-const MAX_BODY: usize = 64 * 1024;
+/// Request bodies above this get 413, whether their length is announced or not.
+pub const MAX_BODY: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
