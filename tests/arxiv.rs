@@ -457,6 +457,45 @@ async fn oai_error_responses_are_statuses_not_crashes() {
     }
 }
 
+/// With every on-demand fetch slot waiting on arXiv, one more unknown paper is a 503 "busy"
+/// with Retry-After, not a 502 saying arXiv is unreachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_on_demand_fetch_says_retry_with_503() {
+    // An arXiv stand-in that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let arxiv = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let db = fresh_db("sqlite").await;
+    let services = papers::services::Services::open(&db.global())
+        .await
+        .unwrap();
+    let state = papers::web::AppState::new(services.store.clone(), services.index.clone())
+        .with_arxiv(Arc::new(client(arxiv)));
+    let web = serve_state(state).await;
+    let waiting: Vec<_> = (1..=8)
+        .map(|i| {
+            let path = format!("/arxiv/2401.0000{i}");
+            tokio::spawn(async move { get(web, path.as_bytes()).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let busy = get(web, b"/arxiv/2401.00009").await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert!(busy.headers.contains("retry-after: 10"), "{}", busy.headers);
+    assert!(
+        busy.body.contains("retry in a few seconds"),
+        "{}",
+        busy.body
+    );
+    waiting.iter().for_each(|w| w.abort());
+    services.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_by_id_stores_papers_and_reports_bad_ids() {
     let Some(_) = shared_dir() else { return };

@@ -19,6 +19,9 @@ pub enum AppError {
     Upstream(String),
     #[error("a valid admin token is required")]
     Unauthorized,
+    /// Too much work of one kind under way; the client should come back in a few seconds.
+    #[error("{0}")]
+    Busy(String),
     #[error("the request body is over the {0}-byte limit")]
     TooLarge(usize),
     #[error("{0}")]
@@ -38,6 +41,7 @@ impl AppError {
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -86,14 +90,33 @@ pub struct ErrorDetail {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let mut response = json_error(status, code, self.public_message());
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
+        let retry_after = self.retry_after();
+        with_retry_after(json_error(status, code, self.public_message()), retry_after)
     }
+}
+
+impl AppError {
+    /// Seconds after which the request may succeed, for errors that pass.
+    fn retry_after(&self) -> Option<&'static str> {
+        match self {
+            AppError::TooBusy => Some("1"),
+            AppError::Busy(_) => Some(BUSY_RETRY_SECS),
+            _ => None,
+        }
+    }
+}
+
+/// How long a client should wait when the server is busy fetching from arXiv (several
+/// requests at arXiv's pace of one every 3 s).
+const BUSY_RETRY_SECS: &str = "10";
+
+fn with_retry_after(mut response: Response, seconds: Option<&'static str>) -> Response {
+    if let Some(s) = seconds {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(s));
+    }
+    response
 }
 
 fn json_error(status: StatusCode, code: &'static str, message: String) -> Response {
@@ -158,9 +181,10 @@ impl IntoResponse for PageError {
             status: status.as_u16(),
             message: self.0.public_message(),
         };
-        match askama::Template::render(&page) {
+        let response = match askama::Template::render(&page) {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
             Err(_) => status.into_response(),
-        }
+        };
+        with_retry_after(response, self.0.retry_after())
     }
 }

@@ -40,8 +40,8 @@ impl OnDemand {
             return Ok(None);
         }
         let _slot = self.slots.try_acquire().map_err(|_| {
-            AppError::Upstream(
-                "too many papers are being fetched from arXiv; try again shortly".into(),
+            AppError::Busy(
+                "busy: too many papers are being fetched from arXiv; retry in a few seconds".into(),
             )
         })?;
         let found = self
