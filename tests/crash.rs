@@ -73,7 +73,17 @@ async fn sigkill_during_import_never_loses_or_duplicates() {
             child.wait().unwrap();
 
             let store = papers::store::connect(&db.url).await.unwrap();
-            let count = store.count().await.unwrap() as usize;
+            // PostgreSQL may still commit the killed client's last transaction (its COMMIT
+            // was sent, the reply never read): wait until the count stops moving.
+            let mut count = store.count().await.unwrap() as usize;
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let now = store.count().await.unwrap() as usize;
+                if now == count {
+                    break;
+                }
+                count = now;
+            }
             let db_seq = store.max_seq().await.unwrap();
             store.close().await;
             if round == 0 && count < PAPERS {
