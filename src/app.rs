@@ -4,6 +4,7 @@ use crate::config::{Global, ServeArgs};
 use crate::embed::backfill;
 use crate::embed::semantic::EmbedderDown;
 use crate::embed::{EmbedOptions, Meaning};
+use crate::faq::LlmOptions;
 use crate::index::{CommitPolicy, SearchIndex, Syncer};
 use crate::ingest::{Arxiv, schedule};
 use crate::services::Services;
@@ -17,9 +18,18 @@ use tokio_util::sync::CancellationToken;
 /// processes, for example).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> anyhow::Result<()> {
+pub async fn serve(
+    global: &Global,
+    args: &ServeArgs,
+    embed: &EmbedOptions,
+    llm: &LlmOptions,
+) -> anyhow::Result<()> {
     let bind = args.bind;
     let mut services = Services::open(global).await?;
+    let faq = llm.open(services.store.clone())?;
+    if faq.is_none() {
+        tracing::info!("paper FAQ off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL to enable it");
+    }
     let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
         Err(e) if e.downcast_ref::<EmbedderDown>().is_some() => {
             tracing::warn!(
@@ -97,6 +107,7 @@ pub async fn serve(global: &Global, args: &ServeArgs, embed: &EmbedOptions) -> a
         .with_arxiv(arxiv)
         .with_admin_token(args.admin_token.clone());
     state.meaning = meaning;
+    state.faq = faq;
     state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
     web::server::serve(
         listener,

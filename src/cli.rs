@@ -6,6 +6,8 @@ use crate::config::{
 use crate::embed::EmbedOptions;
 use crate::embed::backfill::{self, EmbedArgs};
 use crate::embed::semantic::Semantic;
+use crate::faq::pregen::{self, FaqArgs};
+use crate::faq::{Lang, LlmOptions};
 use crate::import;
 use crate::index::{Ranking, SearchRequest};
 use crate::progress::Progress;
@@ -16,7 +18,7 @@ use serde::Serialize;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Serve(args) => crate::app::serve(&global, &args, &cli.embed).await,
+        Command::Serve(args) => crate::app::serve(&global, &args, &cli.embed, &cli.llm).await,
         Command::Ingest(args) => crate::ingest::command::run(&global, args).await,
         Command::Import(ImportCommand::Venue(args)) => import_venue(&global, &args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
@@ -26,7 +28,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status(&global, &args).await,
         Command::Eval(args) => eval(&args, &cli.embed).await,
         Command::Embed(args) => embed(&global, &cli.embed, &args).await,
+        Command::Faq(args) => faq(&global, &cli.llm, &args).await,
     }
+}
+
+async fn faq(global: &Global, opts: &LlmOptions, args: &FaqArgs) -> anyhow::Result<()> {
+    let lang = Lang::parse(&args.lang)
+        .with_context(|| format!("--lang {:?}: FAQs are written in `en` or `zh`", args.lang))?;
+    let store = crate::store::connect(&global.database_url).await?;
+    let Some(service) = opts.open(store.clone())? else {
+        anyhow::bail!("the FAQ is off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL");
+    };
+    let selection = args.selection();
+    let papers = pregen::papers(&*store, &selection).await?;
+    eprintln!("FAQs for {} papers of {selection}", papers.len());
+    let progress = Progress::new("FAQs", Some(papers.len() as u64));
+    let report = pregen::run(&service, &papers, lang, opts.llm_concurrency, &progress).await;
+    store.close().await;
+    println!("{report}");
+    if let Some((id, why)) = report.failed.first() {
+        anyhow::bail!(
+            "{} papers have no FAQ (first: {id}: {why}); run it again to retry them",
+            report.failed.len()
+        );
+    }
+    Ok(())
 }
 
 async fn embed(global: &Global, opts: &EmbedOptions, args: &EmbedArgs) -> anyhow::Result<()> {

@@ -20,6 +20,8 @@ pub struct Cli {
     pub global: Global,
     #[command(flatten)]
     pub embed: crate::embed::EmbedOptions,
+    #[command(flatten)]
+    pub llm: crate::faq::LlmOptions,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,6 +70,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Embed every paper not embedded yet with the configured embedder, then exit.
     Embed(crate::embed::backfill::EmbedArgs),
+    /// Write the paper FAQs of a day's list or a venue track ahead of readers (needs
+    /// PAPERS_LLM_URL); FAQs stored already are skipped, so a stopped run resumes.
+    Faq(crate::faq::pregen::FaqArgs),
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +144,7 @@ pub enum IngestSource {
     },
 }
 
-fn parse_date(raw: &str) -> Result<Date, String> {
+pub(crate) fn parse_date(raw: &str) -> Result<Date, String> {
     Date::parse_iso(raw).map_err(|e| e.to_string())
 }
 

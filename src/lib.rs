@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod embed;
 pub mod eval;
+pub mod faq;
 pub mod fetch;
 pub mod import;
 pub mod index;

@@ -1,6 +1,7 @@
 //! The source of truth: a `Store` trait with SQLite (embedded default) and PostgreSQL backends.
 
 mod batch;
+mod faqs;
 mod jobs;
 mod postgres;
 mod row;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use batch::BatchOutcome;
+pub use faqs::FaqRow;
 pub use jobs::{Job, JobProgress, JobStatus, now};
 pub use venues::{Link, TrackCount};
 
@@ -180,6 +182,18 @@ pub trait Store: Send + Sync {
     /// Queues again the running jobs whose heartbeat is older than `stale_before` (their
     /// process stopped), with `reason` as their message; returns how many.
     async fn requeue_stale_jobs(&self, stale_before: i64, reason: &str) -> StoreResult<u64>;
+
+    /// The FAQ of a paper in a language by a model from a prompt version, if stored.
+    async fn faq(
+        &self,
+        paper_id: &str,
+        lang: &str,
+        model: &str,
+        prompt_version: &str,
+    ) -> StoreResult<Option<FaqRow>>;
+
+    /// Stores a FAQ; one already stored under the same key is kept.
+    async fn save_faq(&self, faq: &FaqRow) -> StoreResult<()>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);

@@ -5,7 +5,7 @@ use super::batch::{self, BatchOutcome};
 use super::jobs::{JOB_COLUMNS, JobRow, now};
 use super::row::{COLUMNS, NewRow, PaperRow};
 use super::{
-    AnnouncedDay, Change, Extras, Job, JobProgress, JobStatus, Link, Store, StoreError,
+    AnnouncedDay, Change, Extras, FaqRow, Job, JobProgress, JobStatus, Link, Store, StoreError,
     StoreResult, TrackCount,
 };
 use crate::domain::{AnnounceKind, Announcement, Date, Paper};
@@ -47,6 +47,7 @@ where
     PaperRow: for<'r> FromRow<'r, DB::Row>,
     JobRow: for<'r> FromRow<'r, DB::Row>,
     TrackCount: for<'r> FromRow<'r, DB::Row>,
+    FaqRow: for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
     i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
     String: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
@@ -445,6 +446,40 @@ where
             .fetch_all(&self.pool)
             .await?;
         Ok(ids.len() as u64)
+    }
+
+    async fn faq(
+        &self,
+        paper_id: &str,
+        lang: &str,
+        model: &str,
+        prompt_version: &str,
+    ) -> StoreResult<Option<FaqRow>> {
+        let sql = "SELECT paper_id, lang, model, prompt_version, markdown, created FROM faqs \
+                   WHERE paper_id = $1 AND lang = $2 AND model = $3 AND prompt_version = $4";
+        Ok(sqlx::query_as::<DB, FaqRow>(sql)
+            .bind(paper_id.to_string())
+            .bind(lang.to_string())
+            .bind(model.to_string())
+            .bind(prompt_version.to_string())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn save_faq(&self, faq: &FaqRow) -> StoreResult<()> {
+        let sql = "INSERT INTO faqs (paper_id, lang, model, prompt_version, markdown, created) \
+                   VALUES ($1, $2, $3, $4, $5, $6) \
+                   ON CONFLICT (paper_id, lang, model, prompt_version) DO NOTHING";
+        sqlx::query::<DB>(sql)
+            .bind(faq.paper_id.clone())
+            .bind(faq.lang.clone())
+            .bind(faq.model.clone())
+            .bind(faq.prompt_version.clone())
+            .bind(faq.markdown.clone())
+            .bind(faq.created.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn close(&self) {

@@ -223,7 +223,9 @@ pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError>
         super::admin::api_list,
         super::admin::api_job,
         super::admin::api_action,
-        super::venues::api_venues
+        super::venues::api_venues,
+        super::faq::faq,
+        super::faq::events
     ),
     modifiers(&AdminToken)
 )]

@@ -29,6 +29,14 @@ pub enum AppError {
     /// A feature that is not configured on this server.
     #[error("{0}")]
     Unavailable(String),
+    #[error("the paper FAQ is off on this server (it needs PAPERS_LLM_URL and PAPERS_LLM_MODEL)")]
+    LlmDisabled,
+    /// The language model did not give a complete answer; the message says why.
+    #[error("{0}")]
+    LlmUnavailable(String),
+    /// This client used its allowance; it may ask again after this many seconds.
+    #[error("too many new FAQs asked for from this address; try again in {0} s")]
+    RateLimited(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -45,6 +53,9 @@ impl AppError {
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::LlmDisabled => (StatusCode::SERVICE_UNAVAILABLE, "llm_disabled"),
+            AppError::LlmUnavailable(_) => (StatusCode::BAD_GATEWAY, "llm_unavailable"),
+            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -97,10 +108,11 @@ impl IntoResponse for AppError {
 
 impl AppError {
     /// Seconds after which the request may succeed, for errors that pass.
-    fn retry_after(&self) -> Option<&'static str> {
+    fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::TooBusy => Some("1"),
+            AppError::TooBusy => Some(1),
             AppError::Busy(_) => Some(BUSY_RETRY_SECS),
+            AppError::RateLimited(secs) => Some(*secs),
             _ => None,
         }
     }
@@ -108,13 +120,13 @@ impl AppError {
 
 /// How long a client should wait when the server is busy fetching from arXiv (several
 /// requests at arXiv's pace of one every 3 s).
-const BUSY_RETRY_SECS: &str = "10";
+const BUSY_RETRY_SECS: u64 = 10;
 
-fn with_retry_after(mut response: Response, seconds: Option<&'static str>) -> Response {
+fn with_retry_after(mut response: Response, seconds: Option<u64>) -> Response {
     if let Some(s) = seconds {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static(s));
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
     response
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod api;
 mod error;
+mod faq;
 mod feeds;
 pub mod links;
 mod on_demand;
@@ -19,6 +20,7 @@ use crate::ingest::Arxiv;
 use crate::store::Store;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +29,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub admin: Option<Arc<admin::Admin>>,
     /// Reranking and related papers, when an embedder is configured.
     pub meaning: Option<crate::embed::Meaning>,
+    /// Paper FAQs, when a language model is configured.
+    pub faq: Option<Arc<crate::faq::FaqService>>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             on_demand: None,
             admin: None,
             meaning: None,
+            faq: None,
         }
     }
 
@@ -83,6 +87,24 @@ impl AppState {
     }
 }
 
+/// Longest a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 408 after [`REQUEST_TIMEOUT`], except FAQ requests, which wait for the language
+/// model up to its own timeout (`PAPERS_LLM_TIMEOUT_SECS`).
+async fn deadline(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let waits_for_model = path.starts_with("/api/papers/")
+        && (path.ends_with("/faq") || path.ends_with("/faq/stream"));
+    if waits_for_model {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The one router: the server and the tests both build it here.
 pub fn router(state: AppState) -> Router {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
@@ -96,7 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/paper/{*id}", get(pages::paper))
         .route("/opensearch.xml", get(feeds::opensearch))
         .route("/api/search", get(api::search))
-        .route("/api/papers/{*id}", get(api::paper))
+        .route("/api/papers/{*id}", get(faq::papers_path))
         .route("/api/categories", get(api::categories))
         .route("/api/sync", get(api::sync))
         .route("/api/openapi.json", get(api::openapi))
@@ -110,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         // After the layers above, so that the errors they make become JSON too.

@@ -4,7 +4,7 @@ use super::error::PageError;
 use super::links;
 use super::params::{PAGE_SIZE, SearchParams, parse_category_set};
 use super::search::{self, Found};
-use super::views::{PaperView, bibtex};
+use super::views::{PaperView, bibtex, render};
 use super::{AppError, AppState, feeds};
 use crate::domain::{ArxivId, Date};
 use crate::index::{CategorySet, FacetCount, Sort};
@@ -18,12 +18,6 @@ use serde::Deserialize;
 const LATEST: i64 = 20;
 /// Categories listed on the home page.
 const HOME_CATEGORIES: usize = 24;
-
-fn render(page: &impl Template) -> Result<Html<String>, PageError> {
-    Ok(Html(
-        page.render().map_err(|e| AppError::Internal(e.into()))?,
-    ))
-}
 
 pub struct FacetLink {
     pub label: String,
@@ -57,11 +51,14 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageErr
             active: false,
         })
         .collect();
-    render(&HomePage {
-        count,
-        latest: latest.iter().map(PaperView::new).collect(),
-        categories,
-    })
+    render(
+        &HomePage {
+            count,
+            latest: latest.iter().map(PaperView::new).collect(),
+            categories,
+        },
+        &state,
+    )
 }
 
 #[derive(Template)]
@@ -113,7 +110,7 @@ pub async fn search(
     if let Some(id) = &found.query.arxiv_id {
         return Ok(Redirect::to(&format!("/arxiv/{id}")).into_response());
     }
-    Ok(render(&search_page(&params, found))?.into_response())
+    Ok(render(&search_page(&params, found), &state)?.into_response())
 }
 
 fn search_page(params: &SearchParams, found: Found) -> SearchPage {
@@ -267,23 +264,30 @@ pub async fn arxiv(
     };
     let announced = state.store.announcements(&set.include, day).await?;
     if !announced.entries.is_empty() {
-        return Ok(render(&announced_page(&state, &set, path, announced).await?)?.into_response());
+        return Ok(render(
+            &announced_page(&state, &set, path, announced).await?,
+            &state,
+        )?
+        .into_response());
     }
     // Days before the daily lists were kept: papers by first submission date.
     let (listing, papers) = listing_papers(&state, &set, day).await?;
-    Ok(render(&ListingPage {
-        label: describe(&set),
-        path,
-        day: listing.day,
-        basis: "by first submission date",
-        count: papers.len(),
-        sections: vec![ListingSection {
-            title: "",
-            papers: papers.iter().map(PaperView::new).collect(),
-        }],
-        prev: listing.prev,
-        next: listing.next,
-    })?
+    Ok(render(
+        &ListingPage {
+            label: describe(&set),
+            path,
+            day: listing.day,
+            basis: "by first submission date",
+            count: papers.len(),
+            sections: vec![ListingSection {
+                title: "",
+                papers: papers.iter().map(PaperView::new).collect(),
+            }],
+            prev: listing.prev,
+            next: listing.next,
+        },
+        &state,
+    )?
     .into_response())
 }
 
@@ -405,12 +409,15 @@ async fn render_paper(
     paper: &crate::domain::Paper,
 ) -> Result<Html<String>, PageError> {
     let related = related_papers(state, &paper.id).await;
-    render(&PaperPage {
-        related: related.iter().map(PaperView::new).collect(),
-        versions: super::venues::versions(state, paper).await?,
-        bibtex: bibtex(paper),
-        paper: PaperView::new(paper),
-    })
+    render(
+        &PaperPage {
+            related: related.iter().map(PaperView::new).collect(),
+            versions: super::venues::versions(state, paper).await?,
+            bibtex: bibtex(paper),
+            paper: PaperView::new(paper),
+        },
+        state,
+    )
 }
 
 /// Related papers shown on a paper's page.

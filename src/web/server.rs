@@ -2,6 +2,7 @@
 //! and a graceful shutdown that waits for open requests only so long.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -71,10 +72,10 @@ pub async fn serve(
             _ = shutdown.cancelled() => break,
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, for one: wait for connections to close.
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -89,7 +90,14 @@ pub async fn serve(
             stream,
             activity: activity.clone(),
         });
-        let connection = http.serve_connection(io, TowerToHyperService::new(router.clone()));
+        // The client's address, for handlers that limit per client (`ConnectInfo`).
+        let service = tower::ServiceBuilder::new()
+            .map_request(move |mut request: axum::extract::Request<_>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            })
+            .service(router.clone());
+        let connection = http.serve_connection(io, TowerToHyperService::new(service));
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             let _slot = slot;

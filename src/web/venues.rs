@@ -2,7 +2,7 @@
 //! its Atom feed, and `/api/venues`.
 
 use super::error::PageError;
-use super::views::PaperView;
+use super::views::{PaperView, render};
 use super::{AppError, AppState, feeds, links};
 use crate::store::TrackCount;
 use askama::Template;
@@ -90,16 +90,13 @@ struct VenuesPage {
     editions: Vec<Edition>,
 }
 
-fn render(page: &impl Template) -> Result<Html<String>, PageError> {
-    Ok(Html(
-        page.render().map_err(|e| AppError::Internal(e.into()))?,
-    ))
-}
-
 async fn list_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    render(&VenuesPage {
-        editions: editions(state.store.venue_tracks().await?),
-    })
+    render(
+        &VenuesPage {
+            editions: editions(state.store.venue_tracks().await?),
+        },
+        &state,
+    )
 }
 
 pub struct Tab {
@@ -215,15 +212,18 @@ async fn venue(
         .take(PER_PAGE as usize)
         .map(PaperView::new)
         .collect();
-    Ok(render(&VenuePage {
-        edition: format!("{name}.{year}"),
-        name: format!("{name} {year}"),
-        tabs,
-        prev_href: (page > 1).then(|| href(group.as_deref(), page - 1)),
-        next_href: more.then(|| href(group.as_deref(), page + 1)),
-        group,
-        papers: shown,
-    })?
+    Ok(render(
+        &VenuePage {
+            edition: format!("{name}.{year}"),
+            name: format!("{name} {year}"),
+            tabs,
+            prev_href: (page > 1).then(|| href(group.as_deref(), page - 1)),
+            next_href: more.then(|| href(group.as_deref(), page + 1)),
+            group,
+            papers: shown,
+        },
+        &state,
+    )?
     .into_response())
 }
 

@@ -1,9 +1,23 @@
 //! What templates show of a paper: plain fields, highlights, links, BibTeX.
 
+use super::error::PageError;
+use super::{AppError, AppState};
 use crate::domain::Paper;
+use askama::Template;
+use axum::response::Html;
 
 /// Characters of abstract shown under a result without highlights.
 const TEASER: usize = 320;
+
+/// Renders a page, telling its templates what this server offers (`faq`: the FAQ button).
+pub fn render(page: &impl Template, state: &AppState) -> Result<Html<String>, PageError> {
+    let faq: &dyn std::any::Any = &state.faq.is_some();
+    let values = [("faq", faq)];
+    let html = page
+        .render_with_values(&values)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Html(html))
+}
 
 pub struct PaperView {
     pub id: String,

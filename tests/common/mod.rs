@@ -1,6 +1,8 @@
 //! Shared test helpers: a fresh database per backend, the `papers` binary, sample papers.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod llm;
+
 use papers::domain::{Date, Paper};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
