@@ -43,7 +43,8 @@ async fn faq(global: &Global, opts: &LlmOptions, args: &FaqArgs) -> anyhow::Resu
     let papers = pregen::papers(&*store, &selection).await?;
     eprintln!("FAQs for {} papers of {selection}", papers.len());
     let progress = Progress::new("FAQs", Some(papers.len() as u64));
-    let report = pregen::run(&service, &papers, lang, opts.llm_concurrency, &progress).await;
+    let report = pregen::run(&service, papers, lang, |_| progress.advance(1)).await;
+    progress.finish();
     store.close().await;
     println!("{report}");
     if let Some((id, why)) = report.failed.first() {

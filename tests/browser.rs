@@ -7,6 +7,7 @@
 mod common;
 
 use anyhow::{Context, anyhow, ensure};
+use common::llm::{Mode, StandIn};
 use common::{fresh_db, run, write_jsonl};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -148,8 +149,12 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
     assert!(out.status.success(), "import failed: {stderr}");
 
     let mut procs = Processes(Vec::new());
+    // A language model stand-in, slow enough that the answer visibly streams in.
+    let llm = StandIn::start(Mode::Slow(Duration::from_millis(40))).await;
     let mut server = db
         .papers()
+        .env("PAPERS_LLM_URL", llm.url())
+        .env("PAPERS_LLM_MODEL", "stand-in-7b")
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -208,7 +213,7 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
         .await
         .expect("chromedriver starts a Chromium session");
 
-    let outcome = walk(&client, &base, &shots).await;
+    let outcome = walk(&client, &base, &shots, &llm).await;
     let mut failed_at = String::new();
     if outcome.is_err() {
         if let Ok(png) = client.screenshot().await {
@@ -236,7 +241,7 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
 }
 
 /// The user's walk through the site; each step leaves a screenshot.
-async fn walk(c: &Client, base: &str, shots: &Path) -> anyhow::Result<()> {
+async fn walk(c: &Client, base: &str, shots: &Path, llm: &StandIn) -> anyhow::Result<()> {
     let shot = |name: &'static str| async move {
         let png = c.screenshot().await?;
         std::fs::write(shots.join(name), png)?;
@@ -334,6 +339,7 @@ async fn walk(c: &Client, base: &str, shots: &Path) -> anyhow::Result<()> {
     find(c, "#bibtex").await?;
     math_rendered(c).await.context("paper page")?;
     shot("06-paper.png").await?;
+    faq(c, llm, &shot).await?;
 
     // Dark mode: the toggle flips the theme and the colours, and a reload keeps it.
     let light_bg = background(c).await?;
@@ -401,6 +407,99 @@ async fn walk(c: &Client, base: &str, shots: &Path) -> anyhow::Result<()> {
         total == TOTAL.to_string(),
         "#total {total} after the suggestion, want {TOTAL}"
     );
+    Ok(())
+}
+
+/// The [FAQ] button: the answer streams in as text, then shows as HTML with rendered math;
+/// a reload reads it from the cache; a hostile answer on a results card stays inert.
+async fn faq<F, Fut>(c: &Client, llm: &StandIn, shot: &F) -> anyhow::Result<()>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let page = c.current_url().await?;
+    find(c, "button[data-faq]").await?.click().await?;
+    // Part of the answer shows while the model is still writing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let streamed = loop {
+        let seen = c
+            .execute(
+                "var box = document.querySelector('.faq-answer');
+                 var live = box && box.querySelector('.faq-live');
+                 return {state: box ? box.dataset.state : null,
+                         text: live ? live.textContent.length : 0};",
+                vec![],
+            )
+            .await?;
+        if seen["state"] == "loading" && seen["text"].as_u64().unwrap_or(0) > 0 {
+            break true;
+        }
+        if seen["state"] == "done" || Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    ensure!(streamed, "no part of the FAQ showed before it was complete");
+    shot("06a-faq-streaming.png").await?;
+    find(c, ".faq-answer[data-state=done] h3").await?;
+    let rendered = script(
+        c,
+        "return document.querySelectorAll('.faq-answer .katex').length",
+    )
+    .await?;
+    ensure!(rendered != "0", "the FAQ's math was not rendered");
+    let first = script(
+        c,
+        "return document.querySelector('.faq-answer h3').parentNode.innerHTML",
+    )
+    .await?;
+    shot("06b-faq-done.png").await?;
+    ensure!(llm.calls() == 1, "{} model calls for one FAQ", llm.calls());
+
+    // Reloaded: from the cache, the same answer, no new call.
+    c.goto(page.as_str()).await?;
+    find(c, "button[data-faq]").await?.click().await?;
+    find(c, ".faq-answer[data-state=done] h3").await?;
+    let again = script(
+        c,
+        "return document.querySelector('.faq-answer h3').parentNode.innerHTML",
+    )
+    .await?;
+    ensure!(
+        again == first,
+        "the cached FAQ differs from the streamed one"
+    );
+    ensure!(llm.calls() == 1, "the cached FAQ called the model again");
+
+    // A hostile answer on a search result card: shown as text, nothing runs.
+    llm.set_mode(Mode::Hostile);
+    c.goto(page.join("/search?q=speech")?.as_str()).await?;
+    find(c, "li.paper button[data-faq]").await?.click().await?;
+    find(c, "li.paper .faq-answer[data-state=done]").await?;
+    let live = c
+        .execute(
+            "var box = document.querySelector('li.paper .faq-answer');
+             return {scripts: box.querySelectorAll('script, img, [onerror]').length,
+                     js_links: box.querySelectorAll('a[href^=\"javascript\"]').length,
+                     shown: box.textContent.indexOf('<script>alert(1)</script>') >= 0,
+                     math: box.querySelectorAll('.katex').length};",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        live["scripts"] == 0 && live["js_links"] == 0,
+        "live hostile markup: {live}"
+    );
+    ensure!(
+        live["shown"] == true,
+        "the hostile text is not shown as text: {live}"
+    );
+    ensure!(
+        live["math"].as_u64().unwrap_or(0) > 0,
+        "no math in the hostile answer: {live}"
+    );
+    shot("06c-faq-hostile-inert.png").await?;
+    c.goto(page.as_str()).await?;
     Ok(())
 }
 

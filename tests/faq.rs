@@ -15,6 +15,8 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+const ADMIN: &str = "admin-secret";
+
 fn options(url: &str) -> LlmOptions {
     LlmOptions {
         llm_url: Some(url.to_string()),
@@ -36,7 +38,8 @@ async fn server(
     let services = Services::open(&db.global()).await.unwrap();
     services.store.upsert_batch(papers).await.unwrap();
     services.catch_up().await.unwrap();
-    let mut state = AppState::new(services.store.clone(), services.index.clone());
+    let mut state = AppState::new(services.store.clone(), services.index.clone())
+        .with_admin_token(Some(ADMIN.into()));
     state.faq = opts.and_then(|o| o.open(services.store.clone()).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -194,7 +197,8 @@ async fn twenty_readers_of_one_paper_make_one_upstream_call_and_see_it_stream() 
         let llm = StandIn::start(Mode::Slow(Duration::from_millis(40))).await;
         let db = fresh_db(backend).await;
         let p = paper(3);
-        let (addr, services) = server(&db, &[p.clone()], Some(options(&llm.url()))).await;
+        let (addr, services) =
+            server(&db, std::slice::from_ref(&p), Some(options(&llm.url()))).await;
         let mut readers = Vec::new();
         for i in 0..20 {
             readers.push(tokio::spawn(async move {
@@ -281,7 +285,11 @@ async fn hostile_model_output_is_inert_html() {
         assert_eq!(faq["markdown"], common::llm::HOSTILE);
         let html = faq["html"].as_str().unwrap();
         // Every tag left is harmless; the hostile ones only survive as escaped text.
-        for tag in html.split('<').skip(1).map(|t| t.split('>').next().unwrap()) {
+        for tag in html
+            .split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap())
+        {
             for bad in ["script", "img", "javascript:", "onerror"] {
                 assert!(!tag.contains(bad), "{backend}: <{tag}> in {html}");
             }
@@ -515,5 +523,103 @@ async fn papers_faq_pregenerates_a_day_or_a_venue_track_and_resumes() {
         let (out, _, stderr) = common::run(&mut off);
         assert!(!out.status.success());
         assert!(stderr.contains("PAPERS_LLM_URL"), "{stderr}");
+    }
+}
+
+/// `POST /api/admin/faq` with `body`, with the admin token or without.
+async fn admin_start(addr: SocketAddr, body: &Value, token: bool) -> (u16, Value) {
+    let body = body.to_string();
+    let auth = if token {
+        format!("\r\nAuthorization: Bearer {ADMIN}")
+    } else {
+        String::new()
+    };
+    let head = format!(
+        "POST /api/admin/faq HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}{auth}",
+        body.len()
+    );
+    let r = common::http(addr, head.as_bytes(), body.as_bytes()).await;
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(Value::Null),
+    )
+}
+
+/// Polls `GET /api/admin/faq` until the run has finished.
+async fn admin_finished(addr: SocketAddr) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let head = format!("GET /api/admin/faq HTTP/1.1\r\nAuthorization: Bearer {ADMIN}");
+        let r = common::http(addr, head.as_bytes(), b"").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let status: Value = serde_json::from_str(&r.body).unwrap();
+        if status["running"] == false {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never finished: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_pregenerates_a_venue_track_over_the_api() {
+    for backend in backends() {
+        let llm = StandIn::start(Mode::Slow(Duration::from_millis(5))).await;
+        let db = fresh_db(backend).await;
+        let track: Vec<Paper> = (50..54)
+            .map(|i| Paper {
+                id: format!("openreview:track{i}"),
+                venue: Some(Venue {
+                    name: "ICML".into(),
+                    year: 2024,
+                    track: Some("Spotlight".into()),
+                }),
+                ..paper(i)
+            })
+            .collect();
+        let (addr, services) = server(&db, &track, Some(options(&llm.url()))).await;
+        let body = serde_json::json!({"venue": "ICML", "year": 2024, "track": "Spotlight"});
+        let (status, e) = admin_start(addr, &body, false).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("unauthorized"))
+        );
+        let (status, started) = admin_start(addr, &body, true).await;
+        assert_eq!(status, 202, "{backend}: {started}");
+        assert_eq!(started["total"], 4);
+        assert_eq!(started["selection"], "ICML 2024 Spotlight");
+        let (status, e) = admin_start(addr, &body, true).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (409, Some("conflict")),
+            "{e}"
+        );
+        let done = admin_finished(addr).await;
+        assert_eq!(
+            (done["generated"].as_u64(), done["failed"].as_u64()),
+            (Some(4), Some(0)),
+            "{done}"
+        );
+        assert_eq!(llm.calls(), 4);
+        // Resumable: a second run finds them all stored.
+        let (status, _) = admin_start(addr, &body, true).await;
+        assert_eq!(status, 202);
+        let done = admin_finished(addr).await;
+        assert_eq!(done["stored_already"], 4, "{done}");
+        assert_eq!(llm.calls(), 4);
+        // Nothing to cover, or half a selection: a clear 400.
+        for bad in [
+            serde_json::json!({"venue": "ICML", "year": 1999}),
+            serde_json::json!({"venue": "ICML"}),
+            serde_json::json!({}),
+            serde_json::json!({"category": "cs.CL", "date": "yesterday"}),
+        ] {
+            let (status, e) = admin_start(addr, &bad, true).await;
+            assert_eq!(status, 400, "{bad}: {e}");
+        }
+        services.close().await.unwrap();
     }
 }

@@ -45,7 +45,11 @@ mod tests {
              <a href=\"javascript:alert(2)\" onclick=\"alert(3)\">y</a>",
         );
         // Every tag left is harmless; the hostile ones only survive as escaped text.
-        for tag in html.split('<').skip(1).map(|t| t.split('>').next().unwrap()) {
+        for tag in html
+            .split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap())
+        {
             for bad in ["script", "img", "javascript:", "onerror", "onclick"] {
                 assert!(!tag.contains(bad), "<{tag}> in {html}");
             }

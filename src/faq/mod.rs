@@ -99,7 +99,9 @@ impl LlmOptions {
             client,
             timeout,
             slots: Arc::new(Semaphore::new(self.llm_concurrency)),
+            concurrency: self.llm_concurrency,
             shared: Mutex::default(),
+            run: Mutex::default(),
             limiter: limit::ClientLimiter::new(self.llm_hourly_limit),
         })))
     }
@@ -212,13 +214,21 @@ pub struct FaqService {
     client: ChatClient,
     timeout: Duration,
     slots: Arc<Semaphore>,
+    concurrency: usize,
     shared: Mutex<Shared>,
     limiter: limit::ClientLimiter,
+    /// The pre-generation run started from /admin, if any.
+    run: Mutex<Option<pregen::RunStatus>>,
 }
 
 impl FaqService {
     pub fn model(&self) -> &str {
         self.client.model()
+    }
+
+    /// Generations at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     /// Longest wait for an answer once its slot is free.
@@ -256,9 +266,11 @@ impl FaqService {
             if let Err(e) = &outcome {
                 tracing::warn!(paper = %paper.id, lang = lang.code(), error = %e, "no FAQ");
             }
+            // Unlisted first: a request from now on finds the FAQ stored, or (after a
+            // failure, which is never stored) starts afresh instead of reading this failure.
+            let key = (paper.id.clone(), lang);
+            this.shared.lock().expect("not poisoned").inflight.remove(&key);
             generation.send_modify(|p| p.outcome = Some(outcome.map_err(|e| e.to_string())));
-            let mut shared = this.shared.lock().expect("not poisoned");
-            shared.inflight.remove(&(paper.id.clone(), lang));
         });
         Ok(Lookup::Live(watcher))
     }

@@ -3,7 +3,6 @@
 
 use super::{FaqService, Lang, Lookup};
 use crate::domain::{Date, Paper};
-use crate::progress::Progress;
 use crate::store::Store;
 use clap::Args;
 use futures_util::StreamExt;
@@ -83,7 +82,9 @@ impl std::fmt::Display for Selection {
 pub async fn papers(store: &dyn Store, selection: &Selection) -> anyhow::Result<Vec<Paper>> {
     let papers = match selection {
         Selection::Day { category, date } => {
-            let day = store.announcements(&[category.clone()], *date).await?;
+            let day = store
+                .announcements(std::slice::from_ref(category), *date)
+                .await?;
             let ids: Vec<String> = day.entries.into_iter().map(|a| a.paper_id).collect();
             store.papers_by_id(&ids).await?
         }
@@ -101,7 +102,7 @@ pub async fn papers(store: &dyn Store, selection: &Selection) -> anyhow::Result<
 }
 
 /// What a run did.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     pub generated: u64,
     pub stored_already: u64,
@@ -121,31 +122,21 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Writes the FAQ of each paper not stored yet, `concurrency` at a time.
+/// Writes the FAQ of each paper not stored yet, at the service's concurrency; `observe`
+/// sees the report after each paper.
 pub async fn run(
     service: &Arc<FaqService>,
-    papers: &[Paper],
+    papers: Vec<Paper>,
     lang: Lang,
-    concurrency: usize,
-    progress: &Progress,
+    mut observe: impl FnMut(&Report),
 ) -> Report {
     let mut report = Report::default();
     let mut outcomes = futures_util::stream::iter(papers)
-        .map(|paper| async move {
-            let outcome = match service.lookup(paper, lang, None).await {
-                Ok(Lookup::Ready(_)) => Ok(false),
-                Ok(Lookup::Live(watcher)) => {
-                    match super::finished(watcher, service.timeout() * 2).await {
-                        Some(Ok(_)) => Ok(true),
-                        Some(Err(e)) => Err(e),
-                        None => Err("no answer in time".to_string()),
-                    }
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            (paper.id.clone(), outcome)
+        .map(|paper| {
+            let service = service.clone();
+            async move { (paper.id.clone(), one(&service, &paper, lang).await) }
         })
-        .buffer_unordered(concurrency.max(1));
+        .buffer_unordered(service.concurrency());
     while let Some((id, outcome)) = outcomes.next().await {
         match outcome {
             Ok(true) => report.generated += 1,
@@ -155,8 +146,98 @@ pub async fn run(
                 report.failed.push((id, e));
             }
         }
-        progress.advance(1);
+        observe(&report);
     }
-    progress.finish();
     report
+}
+
+/// Whether a FAQ was written (`false`: it was stored already), or why there is none.
+async fn one(service: &Arc<FaqService>, paper: &Paper, lang: Lang) -> Result<bool, String> {
+    match service.lookup(paper, lang, None).await {
+        Ok(Lookup::Ready(_)) => Ok(false),
+        Ok(Lookup::Live(watcher)) => match super::finished(watcher, service.timeout() * 2).await {
+            Some(Ok(_)) => Ok(true),
+            Some(Err(e)) => Err(e),
+            None => Err("no answer in time".to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A run started from /admin, as the admin page and `GET /api/admin/faq` show it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RunStatus {
+    /// `cs.CL on 2026-11-27`, `ICLR 2024 Oral`.
+    pub selection: String,
+    pub lang: String,
+    pub total: usize,
+    pub generated: u64,
+    pub stored_already: u64,
+    pub failed: usize,
+    /// Why the last failed paper has no FAQ.
+    pub last_error: Option<String>,
+    pub running: bool,
+    pub started: String,
+}
+
+impl FaqService {
+    /// Starts writing the FAQs of `selection` in the background; an error when a run is
+    /// under way already or the selection has no papers.
+    pub async fn start_run(
+        self: &Arc<Self>,
+        selection: Selection,
+        lang: Lang,
+    ) -> Result<RunStatus, StartError> {
+        let papers = papers(&*self.store, &selection)
+            .await
+            .map_err(|e| StartError::Nothing(format!("{e:#}")))?;
+        let status = RunStatus {
+            selection: selection.to_string(),
+            lang: lang.code().into(),
+            total: papers.len(),
+            generated: 0,
+            stored_already: 0,
+            failed: 0,
+            last_error: None,
+            running: true,
+            started: crate::domain::utc_timestamp(),
+        };
+        {
+            let mut run = self.run.lock().expect("not poisoned");
+            if run.as_ref().is_some_and(|r| r.running) {
+                return Err(StartError::Running);
+            }
+            *run = Some(status.clone());
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let update = |report: &Report, running: bool| {
+                let mut run = this.run.lock().expect("not poisoned");
+                if let Some(status) = run.as_mut() {
+                    status.generated = report.generated;
+                    status.stored_already = report.stored_already;
+                    status.failed = report.failed.len();
+                    status.last_error = report.failed.last().map(|(id, e)| format!("{id}: {e}"));
+                    status.running = running;
+                }
+            };
+            let report = run(&this, papers, lang, |r| update(r, true)).await;
+            update(&report, false);
+            tracing::info!(%selection, %report, "FAQ pre-generation finished");
+        });
+        Ok(status)
+    }
+
+    /// The run started from /admin, if any.
+    pub fn run_status(&self) -> Option<RunStatus> {
+        self.run.lock().expect("not poisoned").clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("a FAQ pre-generation is running already; wait for it to finish")]
+    Running,
+    #[error("{0}")]
+    Nothing(String),
 }

@@ -336,6 +336,8 @@ struct AdminPage {
     /// Some job is queued or running: the page refreshes itself.
     live: bool,
     venues: &'static [&'static str],
+    /// With the FAQ on: its pre-generation run, if one was started.
+    faq: Option<Option<crate::faq::pregen::RunStatus>>,
 }
 
 fn render(page: AdminPage, status: StatusCode) -> Result<Response, PageError> {
@@ -352,6 +354,7 @@ fn login_page(status: StatusCode, refused: bool) -> Result<Response, PageError> 
             jobs: Vec::new(),
             live: false,
             venues: &crate::venues::VENUES,
+            faq: None,
         },
         status,
     )
@@ -370,9 +373,12 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         .into_iter()
         .map(JobView::from)
         .collect();
-    let live = jobs
-        .iter()
-        .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
+    let faq = state.faq.as_ref().map(|f| f.run_status());
+    let faq_running = faq.iter().flatten().any(|r| r.running);
+    let live = faq_running
+        || jobs
+            .iter()
+            .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
     render(
         AdminPage {
             logged_in: true,
@@ -381,6 +387,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             jobs,
             live,
             venues: &crate::venues::VENUES,
+            faq,
         },
         StatusCode::OK,
     )
@@ -422,7 +429,7 @@ async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response())
 }
 
-fn check_csrf(state: &AppState, csrf: &str) -> Result<(), AppError> {
+pub(super) fn check_csrf(state: &AppState, csrf: &str) -> Result<(), AppError> {
     let admin = state.admin.as_ref().ok_or(AppError::NotFound)?;
     if same(csrf, &admin.csrf) {
         Ok(())

@@ -225,7 +225,9 @@ pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError>
         super::admin::api_action,
         super::venues::api_venues,
         super::faq::faq,
-        super::faq::events
+        super::faq::events,
+        super::admin_faq::api_start,
+        super::admin_faq::api_status
     ),
     modifiers(&AdminToken)
 )]

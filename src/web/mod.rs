@@ -1,6 +1,7 @@
 //! HTTP routes: HTML pages, the JSON API, feeds, health checks and static files.
 
 mod admin;
+mod admin_faq;
 mod api;
 mod error;
 mod faq;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
         .merge(admin::router())
+        .merge(admin_faq::router())
         .merge(venues::router())
         .merge(similar::routes())
         .nest_service("/static", ServeDir::new(static_dir))
