@@ -269,7 +269,11 @@ impl FaqService {
             // Unlisted first: a request from now on finds the FAQ stored, or (after a
             // failure, which is never stored) starts afresh instead of reading this failure.
             let key = (paper.id.clone(), lang);
-            this.shared.lock().expect("not poisoned").inflight.remove(&key);
+            this.shared
+                .lock()
+                .expect("not poisoned")
+                .inflight
+                .remove(&key);
             generation.send_modify(|p| p.outcome = Some(outcome.map_err(|e| e.to_string())));
         });
         Ok(Lookup::Live(watcher))

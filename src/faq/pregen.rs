@@ -22,6 +22,7 @@ pub struct FaqArgs {
     /// A venue (`ICLR`) whose edition to cover; needs --year.
     #[arg(long, requires = "year")]
     pub venue: Option<String>,
+    /// The venue edition's year (`2024`).
     #[arg(long, requires = "venue")]
     pub year: Option<u16>,
     /// Only this track (`Oral`, `Poster`…).
