@@ -58,7 +58,7 @@ def first_piece(conn, method, path, body, marker):
     assert r.status == 200, (path, r.status, r.read()[:300])
     first = None
     while True:
-        line = r.fp.readline()
+        line = r.readline()
         if not line:
             break
         if first is None and marker in line:

@@ -111,6 +111,7 @@ async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
         year: args.year,
         source: args.source,
         from_file: args.from_file.clone(),
+        format: args.format,
         include_rejected: args.include_rejected,
     }
     .validated()

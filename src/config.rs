@@ -220,9 +220,14 @@ pub struct VenueArgs {
     /// Where to read it (default: OpenReview for ICLR, PMLR for ICML).
     #[arg(long, value_enum)]
     pub source: Option<crate::venues::Source>,
-    /// A saved OpenReview JSON dump or a PMLR volume folder, instead of the network.
+    /// A saved OpenReview JSON dump, a paper list (see --format) or a PMLR volume folder,
+    /// instead of the network; gzip and zstd files are read as such.
     #[arg(long)]
     pub from_file: Option<PathBuf>,
+    /// The shape of --from-file: an OpenReview dump (default), a Paper Copilot list or an
+    /// airas-papers-db list.
+    #[arg(long, value_enum, requires = "from_file")]
+    pub format: Option<crate::venues::lists::FileFormat>,
     /// Also store rejected, withdrawn and workshop papers.
     #[arg(long)]
     pub include_rejected: bool,

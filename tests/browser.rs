@@ -1,4 +1,6 @@
-//! End to end in headless Chromium: search, filter, page, open a paper, rendered math, dark mode.
+//! End to end in headless Chromium: search, filter, page, open a paper, the FAQ streaming in,
+//! the daily reading workflow (whole abstracts, keys, stars and their export to a fresh
+//! profile), venue feeds, every kind of page at phone width, rendered math, dark mode.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without them
 //! the test is skipped, unless `CI=true`. Screenshots of every step go to
@@ -147,6 +149,21 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
     write_jsonl(&file, corpus());
     let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&file));
     assert!(out.status.success(), "import failed: {stderr}");
+    // Three ICLR 2024 works (no "transformer" in them), for the venue page.
+    let venue_file = db.dir.path().join("venue.jsonl");
+    let venue_lines: Vec<String> = ["Oral", "Spotlight", "Poster"]
+        .iter()
+        .enumerate()
+        .map(|(i, track)| {
+            json!({"id": format!("openreview:venue{i}"), "title": format!("Graph sampling with guarantees, part {i}"),
+                   "abstract": "We sample graphs with a very long abstract that must wrap on a phone.",
+                   "authors": ["Grace Hopper"], "venue": "ICLR", "year": 2024, "track": track})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&venue_file, venue_lines.join("\n")).unwrap();
+    let (out, _, stderr) = run(db.papers().args(["import", "jsonl"]).arg(&venue_file));
+    assert!(out.status.success(), "venue import failed: {stderr}");
 
     let mut procs = Processes(Vec::new());
     // A language model stand-in, slow enough that the answer visibly streams in.
@@ -186,34 +203,11 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
             .map(|rest| rest.trim().trim_end_matches('.').parse().unwrap())
     });
 
+    let driver = format!("http://127.0.0.1:{port}");
     let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("chromedriver starts a Chromium session");
+    let client = session(&driver, profile.path()).await;
 
-    let outcome = walk(&client, &base, &shots, &llm).await;
+    let outcome = walk(&client, &base, &shots, &llm, &driver).await;
     let mut failed_at = String::new();
     if outcome.is_err() {
         if let Ok(png) = client.screenshot().await {
@@ -240,8 +234,43 @@ async fn a_user_searches_filters_pages_reads_and_goes_dark() {
     );
 }
 
+/// A Chromium session with a profile of its own in `profile`.
+async fn session(driver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("chromedriver starts a Chromium session")
+}
+
 /// The user's walk through the site; each step leaves a screenshot.
-async fn walk(c: &Client, base: &str, shots: &Path, llm: &StandIn) -> anyhow::Result<()> {
+async fn walk(
+    c: &Client,
+    base: &str,
+    shots: &Path,
+    llm: &StandIn,
+    driver: &str,
+) -> anyhow::Result<()> {
     let shot = |name: &'static str| async move {
         let png = c.screenshot().await?;
         std::fs::write(shots.join(name), png)?;
@@ -340,6 +369,7 @@ async fn walk(c: &Client, base: &str, shots: &Path, llm: &StandIn) -> anyhow::Re
     math_rendered(c).await.context("paper page")?;
     shot("06-paper.png").await?;
     faq(c, llm, &shot).await?;
+    reading(c, base, &shot, driver).await?;
 
     // Dark mode: the toggle flips the theme and the colours, and a reload keeps it.
     let light_bg = background(c).await?;
@@ -407,6 +437,220 @@ async fn walk(c: &Client, base: &str, shots: &Path, llm: &StandIn) -> anyhow::Re
         total == TOTAL.to_string(),
         "#total {total} after the suggestion, want {TOTAL}"
     );
+    phone(c, base, &shot).await
+}
+
+/// At 390×844 nothing is wider than the screen on any kind of page, and a search's first
+/// result is on the first screen; light and dark.
+async fn phone<F, Fut>(c: &Client, base: &str, shot: &F) -> anyhow::Result<()>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let pages: [(&str, &'static str, &'static str); 6] = [
+        ("/", "12-phone-home.png", "ol.papers"),
+        ("/search?q=transformer", "13-phone-search.png", "li.paper"),
+        (
+            "/arxiv/2301.00001",
+            "14-phone-paper.png",
+            "article.paper-page",
+        ),
+        ("/arxiv/cs.LG", "15-phone-daily-list.png", "li.paper"),
+        ("/venue/ICLR.2024", "16-phone-venue.png", "li.paper"),
+        ("/starred", "17-phone-starred.png", "h1"),
+    ];
+    for (path, name, wait_for) in pages {
+        c.goto(&format!("{base}{path}")).await?;
+        find(c, wait_for).await?;
+        let widths = c
+            .execute(
+                "return {page: document.documentElement.scrollWidth, screen: window.innerWidth};",
+                vec![],
+            )
+            .await?;
+        let page = widths["page"].as_u64().unwrap_or(u64::MAX);
+        ensure!(
+            page <= 390,
+            "{path} is {page} px wide on a 390 px phone ({widths})"
+        );
+        shot(name).await?;
+    }
+    c.goto(&format!("{base}/search?q=transformer")).await?;
+    let top = script(
+        c,
+        "return document.querySelector('li.paper').getBoundingClientRect().top",
+    )
+    .await?;
+    let top: f64 = top.parse()?;
+    ensure!(
+        top < 844.0 - 60.0,
+        "the first result starts at {top} px, below the first screen"
+    );
+    find(c, "#theme-toggle").await?.click().await?;
+    shot("18-phone-search-dark.png").await?;
+    find(c, "#theme-toggle").await?.click().await?;
+    Ok(())
+}
+
+/// The daily reading workflow: a day's list with whole abstracts and PDF links, keys to move
+/// and star, the starred page, its export link opened in a browser without the stars, and
+/// the venue feed's links.
+async fn reading<F, Fut>(c: &Client, base: &str, shot: &F, driver: &str) -> anyhow::Result<()>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let back_to = c.current_url().await?;
+    c.goto(&format!("{base}/arxiv/cs.LG")).await?;
+    find(c, "li.paper").await?;
+    let cards = c
+        .execute(
+            "var cards = Array.from(document.querySelectorAll('li.paper'));
+             return {cards: cards.length,
+                     whole: cards.filter(function (li) {
+                       return / in case \\d+\\.$/.test(li.querySelector('.abstract').textContent.trim()); }).length,
+                     pdf: cards.filter(function (li) { return li.querySelector('a.pdf[href^=\"https://arxiv.org/pdf/\"]'); }).length};",
+            vec![],
+        )
+        .await?;
+    let n = cards["cards"].as_u64().unwrap_or(0);
+    ensure!(n >= 1, "no paper on the day's list: {cards}");
+    ensure!(
+        cards["whole"] == n && cards["pdf"] == n,
+        "abstracts cut or PDF links missing: {cards}"
+    );
+    math_rendered(c).await.context("daily list")?;
+    shot("06d-daily-list.png").await?;
+
+    // Keys, on three papers at once: j to the first card, s stars it; j, s the second; k
+    // back; ? lists the keys.
+    c.goto(&format!("{base}/arxiv/2301.00001,2301.00002,2301.00003"))
+        .await?;
+    find(c, "li.paper").await?;
+    script(c, "localStorage.removeItem('papers.stars'); return ''").await?;
+    let press = |key: char| async move {
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        c.perform_actions(keys).await
+    };
+    let current = || {
+        script(
+            c,
+            "var li = document.querySelector('li.paper.current'); return li ? li.dataset.id : ''",
+        )
+    };
+    press('j').await?;
+    ensure!(
+        current().await? == "2301.00001",
+        "j did not mark the first card"
+    );
+    press('s').await?;
+    press('j').await?;
+    ensure!(current().await? == "2301.00002", "j did not move on");
+    press('s').await?;
+    press('k').await?;
+    ensure!(current().await? == "2301.00001", "k did not move back");
+    let want = "2301.00002,2301.00001".to_string();
+    let starred = script(c, "return JSON.parse(localStorage.getItem('papers.stars')).map(function (s) { return s.id; }).join(',')").await?;
+    ensure!(
+        starred == want,
+        "stars {starred:?}, want {want:?} (newest first)"
+    );
+    let pressed = script(
+        c,
+        "return document.querySelectorAll('button[data-star][aria-pressed=true]').length",
+    )
+    .await?;
+    ensure!(pressed == "2", "{pressed} star buttons pressed, want 2");
+    press('?').await?;
+    ensure!(
+        script(c, "return document.getElementById('keys-help').hidden").await? == "false",
+        "? shows no key list"
+    );
+    shot("06e-keys.png").await?;
+    press('\u{E00C}').await?; // Escape
+    ensure!(
+        script(c, "return document.getElementById('keys-help').hidden").await? == "true",
+        "Esc leaves the key list open"
+    );
+
+    // Reloaded, the stars stay; /starred lists them, newest first.
+    c.refresh().await?;
+    find(c, "button[data-star][aria-pressed=true]").await?;
+    c.goto(&format!("{base}/starred")).await?;
+    wait_url(c, "/starred?ids=").await?;
+    find(c, "li.paper").await?;
+    let listed = script(c, "return Array.from(document.querySelectorAll('li.paper')).map(function (li) { return li.dataset.id; }).join(',')").await?;
+    ensure!(listed == want, "/starred lists {listed:?}, want {want:?}");
+    let all_bibtex = script(
+        c,
+        "return document.getElementById('all-bibtex').textContent",
+    )
+    .await?;
+    ensure!(
+        all_bibtex.matches("@misc{").count() == listed.split(',').count(),
+        "copy-all BibTeX: {all_bibtex}"
+    );
+    shot("06f-starred.png").await?;
+
+    // The export link, opened in a fresh browser profile: the papers show and become that
+    // browser's stars.
+    let share = find(c, "#share-url")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        share.contains("/starred?ids=") && share.contains("import=1"),
+        "export link {share:?}"
+    );
+    let fresh_profile = tempfile::tempdir()?;
+    let fresh = session(driver, fresh_profile.path()).await;
+    let ids_of = "return JSON.parse(localStorage.getItem('papers.stars') || '[]').map(function (s) { return s.id; }).join(',')";
+    let cards_of = "return Array.from(document.querySelectorAll('li.paper')).map(function (li) { return li.dataset.id; }).join(',')";
+    let elsewhere = async {
+        fresh.goto(&share).await?;
+        find(&fresh, "li.paper").await?;
+        let imported = script(&fresh, ids_of).await?;
+        ensure!(
+            imported == want,
+            "the export link gave stars {imported:?}, want {want:?}"
+        );
+        fresh.goto(&format!("{base}/starred")).await?;
+        wait_url(&fresh, "/starred?ids=").await?;
+        find(&fresh, "li.paper").await?;
+        let shown = script(&fresh, cards_of).await?;
+        ensure!(
+            shown == want,
+            "the other browser's /starred shows {shown:?}"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = fresh.close().await;
+    elsewhere.context("the export link in a fresh profile")?;
+
+    // The venue feed's links open pages.
+    let statuses = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             fetch('/venue/ICLR.2024/feed').then(function (r) { return r.text(); }).then(function (xml) {
+               var links = Array.from(new DOMParser().parseFromString(xml, 'application/xml')
+                 .querySelectorAll('entry > link')).map(function (l) { return l.getAttribute('href'); });
+               return Promise.all(links.map(function (href) {
+                 return fetch(new URL(href).pathname).then(function (r) { return r.status; });
+               }));
+             }).then(done, function (e) { done(String(e)); });",
+            vec![],
+        )
+        .await?;
+    let statuses = statuses.as_array().cloned().unwrap_or_default();
+    ensure!(
+        statuses.len() == 3 && statuses.iter().all(|s| s == 200),
+        "venue feed links answered {statuses:?}"
+    );
+    c.goto(back_to.as_str()).await?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ fn request(venue: &str, year: u16) -> ImportRequest {
         year,
         source: None,
         from_file: None,
+        format: None,
         include_rejected: false,
     }
     .validated()
@@ -168,7 +169,7 @@ async fn editions_import_with_their_tracks_and_skip_what_was_not_accepted() {
         let r = get(addr, b"/venue/ICLR.2018?group=Oral").await;
         assert_eq!(r.status, 200);
         assert_eq!(
-            r.body.matches("<li class=\"paper\">").count(),
+            r.body.matches("<li class=\"paper\" data-id=").count(),
             23,
             "{backend}"
         );
@@ -526,7 +527,7 @@ async fn venue_records_link_to_their_arxiv_papers_and_search_shows_each_work_onc
         assert!(!oral.contains(&record.id), "{backend}");
         let r = get(addr, b"/venue/ICML.2024?group=Oral&page=2").await;
         assert_eq!(
-            r.body.matches("<li class=\"paper\">").count(),
+            r.body.matches("<li class=\"paper\" data-id=").count(),
             44,
             "{backend}"
         );
@@ -580,6 +581,7 @@ async fn pmlr_volumes_import_live_and_from_a_folder_alike_with_abstracts_made_sa
         let folder = Services::open(&folder_db.global()).await.unwrap();
         let from_folder = ImportRequest {
             from_file: Some(shared.join("data/pmlr/v48_icml2016")),
+            format: None,
             ..request("ICML", 2016)
         };
         let out = import(&folder, &VenueConfig::default(), &from_folder).await;
@@ -631,6 +633,7 @@ async fn pmlr_volumes_import_live_and_from_a_folder_alike_with_abstracts_made_sa
         .unwrap();
         let req = ImportRequest {
             from_file: Some(dir.path().to_path_buf()),
+            format: None,
             ..request("ICML", 2024)
         };
         let out = import(&folder, &VenueConfig::default(), &req).await;
@@ -939,6 +942,7 @@ async fn a_venue_record_naming_its_arxiv_id_links_by_it() {
         std::fs::write(&dump, note.to_string()).unwrap();
         let req = ImportRequest {
             from_file: Some(dump),
+            format: None,
             ..request("ICLR", 2024)
         };
         let out = import(&services, &VenueConfig::default(), &req).await;

@@ -3,6 +3,7 @@
 mod announcement;
 mod arxiv_id;
 mod date;
+pub mod taxonomy;
 
 pub use announcement::{AnnounceKind, Announcement};
 pub use arxiv_id::{ArxivId, IdError};

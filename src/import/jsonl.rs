@@ -77,6 +77,10 @@ pub fn parse(line: &str) -> Result<Paper, String> {
             _ => None,
         },
     };
+    // A venue's paper without a date is placed at its edition.
+    if let (None, Some(v)) = (paper.published, &paper.venue) {
+        paper.published = crate::venues::dates::edition_date(&v.name, v.year);
+    }
     paper.normalise();
     Ok(paper)
 }
@@ -95,6 +99,7 @@ mod tests {
         assert_eq!(p.published.unwrap().to_string(), "2024-02-01");
         let v =
             parse(r#"{"id":"v","title":"T","venue":"ICLR","year":2024,"track":"Oral"}"#).unwrap();
+        assert_eq!(v.published, Date::new(2024, 5, 7), "the edition's date");
         assert_eq!(v.venue.unwrap().to_string(), "ICLR 2024 Oral");
         assert!(
             parse(r#"{"id":"a","title":"T","venue":"ICLR"}"#)

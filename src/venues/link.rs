@@ -11,14 +11,31 @@ use std::collections::HashMap;
 /// Candidates looked at per venue record.
 const CANDIDATES: usize = 5;
 
-/// Title letters and digits only, lower-cased: `Attention Is All You Need!` and
-/// `Attention is all you need` are the same key.
+/// A title for comparing: lower-cased, without spacing and sentence punctuation, but with
+/// the symbols that name a different work kept: `Attention Is All You Need!` and
+/// `Attention is all you need` are the same key, `EvTexture++` and `EvTexture` are not.
 pub fn title_key(title: &str) -> String {
+    const DROPPED: &str =
+        ".,:;!?'\"`()[]{}-\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2018}\u{2019}\u{201c}\u{201d}";
     title
         .chars()
-        .filter(|c| c.is_alphanumeric())
+        .filter(|c| !c.is_whitespace() && !DROPPED.contains(*c))
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// Whether the arXiv paper says it extends another work ("Extended version of
+/// arXiv:2406.13457", "an extension of our ICML paper"): it is not that work's version.
+fn is_extension(arxiv: &Paper) -> bool {
+    let comments = arxiv.comments.as_deref().unwrap_or("").to_lowercase();
+    [
+        "extended version of",
+        "extension of",
+        "extends our",
+        "journal version of",
+    ]
+    .iter()
+    .any(|phrase| comments.contains(phrase))
 }
 
 /// The first author's surname (last word of the name), lower-cased, letters only.
@@ -36,6 +53,7 @@ pub fn first_surname(authors: &[String]) -> String {
 fn same_work(venue: &Paper, arxiv: &Paper) -> bool {
     title_key(&venue.title) == title_key(&arxiv.title)
         && first_surname(&venue.authors) == first_surname(&arxiv.authors)
+        && !is_extension(arxiv)
 }
 
 /// Links these records to their arXiv papers, where found, and stamps each arXiv paper with
@@ -139,5 +157,38 @@ mod tests {
             "ishfaq"
         );
         assert_eq!(first_surname(&[]), "");
+    }
+
+    #[test]
+    fn an_extension_is_not_the_same_work() {
+        assert_ne!(
+            title_key("EvTexture++: event-driven texture"),
+            title_key("EvTexture: event-driven texture")
+        );
+        assert_ne!(title_key("C# for proofs"), title_key("C for proofs"));
+        let venue = Paper {
+            id: "pmlr:v235/kai24a".into(),
+            title: "EvTexture: Event-driven Texture Enhancement".into(),
+            authors: vec!["Dachun Kai".into()],
+            ..Paper::default()
+        };
+        let same = Paper {
+            id: "2406.13457".into(),
+            title: "EvTexture: Event-driven texture enhancement".into(),
+            authors: vec!["Dachun Kai".into()],
+            ..Paper::default()
+        };
+        assert!(same_work(&venue, &same));
+        let plus = Paper {
+            id: "2511.00001".into(),
+            title: "EvTexture++: Event-driven Texture Enhancement".into(),
+            ..same.clone()
+        };
+        assert!(!same_work(&venue, &plus));
+        let extended = Paper {
+            comments: Some("Extended version of arXiv:2406.13457".into()),
+            ..same
+        };
+        assert!(!same_work(&venue, &extended));
     }
 }

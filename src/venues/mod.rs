@@ -2,8 +2,10 @@
 //! from saved files, each paper stored with its venue, year and track and linked to its
 //! arXiv version.
 
+pub mod dates;
 mod html;
 mod link;
+pub mod lists;
 pub mod openreview;
 pub mod pmlr;
 mod run;
@@ -57,9 +59,13 @@ pub struct ImportRequest {
     pub year: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    /// A saved OpenReview JSON dump or a PMLR volume folder instead of the network.
+    /// A saved OpenReview JSON dump, a paper list or a PMLR volume folder instead of the
+    /// network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_file: Option<PathBuf>,
+    /// The shape of `from_file` (default: an OpenReview dump).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<lists::FileFormat>,
     /// Also store rejected, withdrawn and workshop papers.
     #[serde(default)]
     pub include_rejected: bool,
@@ -232,6 +238,7 @@ mod tests {
             year,
             source: None,
             from_file: None,
+            format: None,
             include_rejected: false,
         };
         assert_eq!(

@@ -92,6 +92,9 @@ pub async fn fetch_page(
         .and_then(Value::as_array)
         .ok_or_else(|| anyhow::anyhow!("{url}: the answer has no notes list"))?;
     let (records, unreadable) = parse_notes(notes, venue, year);
+    if records.is_empty() && unreadable > 0 {
+        tracing::warn!(%url, unreadable, "no note of this page could be read");
+    }
     // A short page is the last of its part (OpenReview does not always send `count`).
     let next = if notes.len() == PAGE {
         Some(format!("{part}:{}", offset + PAGE))
@@ -129,20 +132,32 @@ pub fn parse_dump(text: &str, venue: &str, year: u16) -> anyhow::Result<(Vec<Rec
     Ok(parse_notes(notes, venue, year))
 }
 
-/// The notes that parse, and how many did not (each logged).
+/// Notes whose reason for being skipped is logged one by one; the rest are counted.
+const LOGGED_SKIPS: usize = 5;
+
+/// The notes that parse, and how many did not (the first few logged, when some parsed: a
+/// file none of whose notes parse is the caller's error to report, once).
 fn parse_notes(notes: &[Value], venue: &str, year: u16) -> (Vec<Record>, u64) {
     let mut records = Vec::with_capacity(notes.len());
-    let mut unreadable = 0;
+    let mut reasons = Vec::new();
     for note in notes {
         match parse_note(note, venue, year) {
             Ok(r) => records.push(r),
-            Err(reason) => {
-                unreadable += 1;
-                tracing::warn!(%reason, "OpenReview note skipped");
-            }
+            Err(reason) => reasons.push(reason),
         }
     }
-    (records, unreadable)
+    if !records.is_empty() {
+        for reason in reasons.iter().take(LOGGED_SKIPS) {
+            tracing::warn!(%reason, "OpenReview note skipped");
+        }
+        if reasons.len() > LOGGED_SKIPS {
+            tracing::warn!(
+                "{} more OpenReview notes skipped",
+                reasons.len() - LOGGED_SKIPS
+            );
+        }
+    }
+    (records, reasons.len() as u64)
 }
 
 /// One note of either API version (v2 wraps every content field as `{"value": …}`).

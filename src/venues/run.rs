@@ -1,6 +1,7 @@
 //! Running one venue import: page by page from the source into the store, linking each page
 //! to arXiv, reporting progress and stopping when asked.
 
+use super::lists::{self, FileFormat};
 use super::{ImportRequest, Page, Record, Source, VenueConfig, link, openreview, pmlr};
 use crate::fetch::{Fetcher, Limiter};
 use crate::index::SearchIndex;
@@ -134,16 +135,31 @@ async fn fetch_page(
     }
 }
 
-/// A saved OpenReview dump (a JSON file) or a PMLR volume folder; records and skips.
+/// A saved OpenReview dump or paper list (plain, gzip or zstd) or a PMLR volume folder;
+/// its records and how many entries were not. A file none of whose entries reads as the
+/// format is an error that says what was expected.
 fn read_file(path: &std::path::Path, req: &ImportRequest) -> anyhow::Result<(Vec<Record>, u64)> {
     if path.is_dir() {
         let volume = pmlr::volume(req.year).unwrap_or(0);
         return pmlr::read_folder(path, volume, req.year);
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    openreview::parse_dump(&text, &req.venue, req.year)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let name = path.display().to_string();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut crate::import::input::open(&name)?.reader, &mut text)
+        .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
+    let format = req.format.unwrap_or(FileFormat::Openreview);
+    let (records, skipped) = match format {
+        FileFormat::Openreview => openreview::parse_dump(&text, &req.venue, req.year),
+        list => lists::parse(&text, list, &req.venue, req.year),
+    }
+    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    if records.is_empty() {
+        anyhow::bail!(
+            "{name}: none of its {skipped} entries could be read; expected {}",
+            format.expected()
+        );
+    }
+    Ok((records, skipped))
 }
 
 /// Stores a page's wanted records in one transaction and links them to arXiv.
@@ -164,7 +180,14 @@ async fn store_page(
     if wanted.is_empty() {
         return Ok(());
     }
-    let papers: Vec<_> = wanted.iter().map(|r| r.paper.clone()).collect();
+    let papers: Vec<_> = wanted
+        .iter()
+        .map(|r| {
+            let mut paper = r.paper.clone();
+            super::dates::in_edition(&mut paper);
+            paper
+        })
+        .collect();
     let written = store.upsert_batch(&papers).await?;
     outcome.stored += (written.inserted + written.updated) as i64;
     outcome.unchanged += written.unchanged as i64;

@@ -193,6 +193,7 @@ async fn start(state: &AppState, body: StartImport) -> Result<Job, AppError> {
         year: body.year,
         source: body.source,
         from_file: None,
+        format: None,
         include_rejected: body.include_rejected,
     }
     .validated()

@@ -2,7 +2,7 @@
 
 use super::params::SearchParams;
 use super::{AppError, AppState, search};
-use crate::domain::{ArxivId, Paper};
+use crate::domain::Paper;
 use crate::index::{FacetCount, Facets};
 use crate::ingest::daily::SyncStatus;
 use axum::Json;
@@ -158,14 +158,7 @@ pub async fn paper(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ApiPaper>, AppError> {
-    let id = ArxivId::parse(&id).map_or(id, |a| a.to_string());
-    let paper = state
-        .store
-        .papers_by_id(&[id])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(paper.into()))
+    Ok(Json(super::stored_paper(&state, &id).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// Not found, saying what was looked for.
+    #[error("{0}")]
+    Missing(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("too many searches at once; retry in a moment")]
@@ -44,7 +47,7 @@ pub enum AppError {
 impl AppError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::NotFound | AppError::Missing(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooBusy => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),

@@ -2,7 +2,6 @@
 //! as Server-Sent Events while it is written.
 
 use super::{AppError, AppState};
-use crate::domain::{ArxivId, Paper};
 use crate::faq::{Faq, FaqError, FaqService, Lang, Lookup, Progress};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -80,22 +79,12 @@ async fn lookup(
     let lang = Lang::parse(lang).ok_or_else(|| {
         AppError::BadRequest(format!("lang {lang:?}: FAQs are written in `en` or `zh`"))
     })?;
-    let paper = stored_paper(state, id).await?;
+    let paper = super::stored_paper(state, id).await?;
     let found = service
         .lookup(&paper, lang, client.0)
         .await
         .map_err(from_faq)?;
     Ok((service, found))
-}
-
-async fn stored_paper(state: &AppState, id: &str) -> Result<Paper, AppError> {
-    let id = ArxivId::parse(id).map_or_else(|_| id.to_string(), |a| a.to_string());
-    state
-        .store
-        .papers_by_id(&[id])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)
 }
 
 fn from_faq(e: FaqError) -> AppError {

@@ -36,7 +36,9 @@ pub async fn listing(
     set: &CategorySet,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let (_, papers) = pages::listing_papers(state, set, None).await?;
+    // The papers of the listing's page, in its order.
+    let list = pages::day_list(state, set, None).await?;
+    let papers: Vec<Paper> = list.sections.into_iter().flat_map(|s| s.papers).collect();
     let base = base_url(headers);
     let self_url = format!("{base}/arxiv/{path}/feed");
     let title = format!("papers: {}", pages::describe(set));
@@ -114,7 +116,7 @@ pub fn atom(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> String
     let _ = writeln!(out, "  <updated>{updated}</updated>");
     out.push_str("  <author><name>papers</name></author>\n");
     for p in papers {
-        let page = format!("{base}/arxiv/{}", p.id);
+        let page = format!("{base}{}", super::views::paper_href(p));
         out.push_str("  <entry>\n");
         let _ = writeln!(out, "    <title>{}</title>", xml_escape(&p.title));
         let _ = writeln!(out, "    <id>{}</id>", xml_escape(&page));

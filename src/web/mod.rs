@@ -88,6 +88,18 @@ impl AppState {
     }
 }
 
+/// The stored paper with this id: an arXiv id in any form (`2402.12354v2`,
+/// `hep-th/9901001`) or a venue record's id.
+async fn stored_paper(state: &AppState, id: &str) -> Result<crate::domain::Paper, AppError> {
+    let id = crate::domain::ArxivId::parse(id).map_or_else(|_| id.to_string(), |a| a.to_string());
+    state
+        .store
+        .papers_by_id(&[id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
 /// Longest a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -117,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search/feed", get(feeds::search))
         .route("/arxiv/{*path}", get(pages::arxiv))
         .route("/paper/{*id}", get(pages::paper))
+        .route("/bibtex/{*id}", get(pages::bibtex_text))
+        .route("/starred", get(pages::starred))
         .route("/opensearch.xml", get(feeds::opensearch))
         .route("/api/search", get(api::search))
         .route("/api/papers/{*id}", get(faq::papers_path))

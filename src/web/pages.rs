@@ -225,6 +225,8 @@ struct ListingPage {
     basis: &'static str,
     count: usize,
     sections: Vec<ListingSection>,
+    /// Categories whose daily list was not read for the day.
+    unread: Vec<String>,
     prev: Option<Date>,
     next: Option<Date>,
 }
@@ -232,6 +234,8 @@ struct ListingPage {
 /// New submissions, cross-lists or replacements (or, by submission date, all in one).
 struct ListingSection {
     title: &'static str,
+    /// The section's id on the page, for the jump links.
+    anchor: &'static str,
     papers: Vec<PaperView>,
 }
 
@@ -250,11 +254,17 @@ pub async fn arxiv(
     if let Ok(id) = ArxivId::parse(&path) {
         return Ok(arxiv_paper_page(&state, &id).await?.into_response());
     }
+    if let Some(ids) = several_ids(&path) {
+        let heading = format!("{} papers", super::views::thousands(ids.len()));
+        return Ok(papers_page(&state, heading, ids, false)
+            .await?
+            .into_response());
+    }
     if let Some(cats) = path.strip_suffix("/feed") {
-        let set = parse_category_set(cats).ok_or(AppError::NotFound)?;
+        let set = category_set(cats)?;
         return Ok(feeds::listing(&state, cats, &set, &headers).await?);
     }
-    let set = parse_category_set(&path).ok_or(AppError::NotFound)?;
+    let set = category_set(&path)?;
     let day = match params.date.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => Some(
             Date::parse_iso(d)
@@ -262,42 +272,100 @@ pub async fn arxiv(
         ),
         None => None,
     };
-    let announced = state.store.announcements(&set.include, day).await?;
-    if !announced.entries.is_empty() {
-        return Ok(render(
-            &announced_page(&state, &set, path, announced).await?,
-            &state,
-        )?
-        .into_response());
-    }
-    // Days before the daily lists were kept: papers by first submission date.
-    let (listing, papers) = listing_papers(&state, &set, day).await?;
+    let list = day_list(&state, &set, day).await?;
+    let count = list.sections.iter().map(|s| s.papers.len()).sum();
     Ok(render(
         &ListingPage {
             label: describe(&set),
             path,
-            day: listing.day,
-            basis: "by first submission date",
-            count: papers.len(),
-            sections: vec![ListingSection {
-                title: "",
-                papers: papers.iter().map(PaperView::new).collect(),
-            }],
-            prev: listing.prev,
-            next: listing.next,
+            day: list.day,
+            basis: list.basis,
+            count,
+            sections: list
+                .sections
+                .iter()
+                .map(|s| ListingSection {
+                    title: s.title,
+                    anchor: s.anchor,
+                    papers: s.papers.iter().map(PaperView::new).collect(),
+                })
+                .collect(),
+            unread: list.unread,
+            prev: list.prev,
+            next: list.next,
         },
         &state,
     )?
     .into_response())
 }
 
-/// The day as arXiv announced it: new submissions, cross-lists, replacements.
-async fn announced_page(
+/// A listing path's categories, every one of them an arXiv category (else 404).
+fn category_set(path: &str) -> Result<CategorySet, AppError> {
+    let set = parse_category_set(path).ok_or(AppError::NotFound)?;
+    if let Some(unknown) = set
+        .include
+        .iter()
+        .chain(&set.exclude)
+        .find(|c| !crate::domain::taxonomy::is_known(c))
+    {
+        return Err(AppError::Missing(format!(
+            "{unknown} is not an arXiv category"
+        )));
+    }
+    Ok(set)
+}
+
+/// One day of a listing, as its page and its feed show it.
+pub struct DayList {
+    pub day: Option<Date>,
+    /// How the day's papers were chosen, for the page to say.
+    pub basis: &'static str,
+    pub sections: Vec<DaySection>,
+    /// Categories of the listing whose daily list was not read for the day.
+    pub unread: Vec<String>,
+    pub prev: Option<Date>,
+    pub next: Option<Date>,
+}
+
+pub struct DaySection {
+    pub title: &'static str,
+    pub anchor: &'static str,
+    pub papers: Vec<crate::domain::Paper>,
+}
+
+/// The papers of `day` (default: the latest) as arXiv announced them (new submissions,
+/// cross-lists, replacements) when the daily lists were read, else by first submission date.
+pub async fn day_list(
     state: &AppState,
     set: &CategorySet,
-    path: String,
+    day: Option<Date>,
+) -> Result<DayList, AppError> {
+    let announced = state.store.announcements(&set.include, day).await?;
+    if !announced.entries.is_empty() {
+        return announced_list(state, set, announced).await;
+    }
+    // Days before the daily lists were kept: papers by first submission date.
+    let (listing, papers) = listing_papers(state, set, day).await?;
+    Ok(DayList {
+        day: listing.day,
+        basis: "by first submission date",
+        sections: vec![DaySection {
+            title: "",
+            anchor: "papers",
+            papers,
+        }],
+        unread: Vec::new(),
+        prev: listing.prev,
+        next: listing.next,
+    })
+}
+
+/// The day as arXiv announced it: new submissions, cross-lists, replacements.
+async fn announced_list(
+    state: &AppState,
+    set: &CategorySet,
     announced: crate::store::AnnouncedDay,
-) -> Result<ListingPage, AppError> {
+) -> Result<DayList, AppError> {
     use crate::domain::AnnounceKind;
     use std::collections::HashMap;
     // A paper announced in several of the categories counts once, as its strongest kind.
@@ -306,16 +374,21 @@ async fn announced_page(
         let kind = kinds.entry(e.paper_id.clone()).or_insert(e.kind);
         *kind = (*kind).min(e.kind);
     }
+    let unread = set
+        .include
+        .iter()
+        .filter(|c| !announced.entries.iter().any(|e| e.category == **c))
+        .cloned()
+        .collect();
     let mut ids: Vec<String> = kinds.keys().cloned().collect();
     ids.sort_unstable_by(|a, b| b.cmp(a));
     let papers = state.store.papers_by_id(&ids).await?;
     let mut sections = [
-        ("New submissions", Vec::new()),
-        ("Cross-lists", Vec::new()),
-        ("Replacements", Vec::new()),
+        ("New submissions", "new", Vec::new()),
+        ("Cross-lists", "cross", Vec::new()),
+        ("Replacements", "replace", Vec::new()),
     ];
-    let mut count = 0;
-    for paper in &papers {
+    for paper in papers {
         if paper
             .categories
             .iter()
@@ -328,21 +401,28 @@ async fn announced_page(
             AnnounceKind::Cross => 1,
             AnnounceKind::Replace | AnnounceKind::ReplaceCross => 2,
         };
-        sections[slot].1.push(PaperView::new(paper));
-        count += 1;
+        sections[slot].2.push(paper);
     }
-    Ok(ListingPage {
-        label: describe(set),
-        path,
+    // Before the first announced day, the days by submission date go on.
+    let prev = match (announced.prev, announced.day) {
+        (Some(prev), _) => Some(prev),
+        (None, Some(day)) => listing_papers(state, set, Some(day)).await?.0.prev,
+        (None, None) => None,
+    };
+    Ok(DayList {
         day: announced.day,
         basis: "as announced on arXiv",
-        count,
         sections: sections
             .into_iter()
-            .filter(|(_, papers)| !papers.is_empty())
-            .map(|(title, papers)| ListingSection { title, papers })
+            .filter(|(_, _, papers)| !papers.is_empty())
+            .map(|(title, anchor, papers)| DaySection {
+                title,
+                anchor,
+                papers,
+            })
             .collect(),
-        prev: announced.prev,
+        unread,
+        prev,
         next: announced.next,
     })
 }
@@ -402,6 +482,102 @@ async fn arxiv_paper_page(state: &AppState, id: &ArxivId) -> Result<Html<String>
         (None, None) => return Err(AppError::NotFound.into()),
     };
     render_paper(state, &paper).await
+}
+
+/// Papers one page lists by id at most.
+const MAX_IDS: usize = 1_000;
+
+/// `2402.12354,2401.00001`: several arXiv ids (each in any form), or `None`.
+fn several_ids(path: &str) -> Option<Vec<String>> {
+    if !path.contains(',') {
+        return None;
+    }
+    path.split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| ArxivId::parse(part).ok().map(|id| id.to_string()))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "papers.html")]
+struct PapersPage {
+    heading: String,
+    /// The starred page, with its tools.
+    starred: bool,
+    papers: Vec<PaperView>,
+    /// Ids asked for that are not stored.
+    missing: Vec<String>,
+    all_bibtex: String,
+}
+
+/// The papers with these ids, in the order given (the first [`MAX_IDS`]).
+async fn papers_page(
+    state: &AppState,
+    heading: String,
+    mut ids: Vec<String>,
+    starred: bool,
+) -> Result<Html<String>, PageError> {
+    ids.truncate(MAX_IDS);
+    let papers = state.store.papers_by_id(&ids).await?;
+    let stored: std::collections::HashSet<&str> = papers.iter().map(|p| p.id.as_str()).collect();
+    let missing = ids
+        .iter()
+        .filter(|id| !stored.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let all_bibtex = papers.iter().map(bibtex).collect::<Vec<_>>().join("\n\n");
+    render(
+        &PapersPage {
+            heading,
+            starred,
+            papers: papers.iter().map(PaperView::new).collect(),
+            missing,
+            all_bibtex,
+        },
+        state,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StarredParams {
+    /// Comma-separated paper ids, newest star first (the page's script fills it in from
+    /// this browser's stars).
+    ids: Option<String>,
+}
+
+/// `/starred`: the papers whose ids the browser sends (its stars, kept in localStorage).
+pub async fn starred(
+    State(state): State<AppState>,
+    Query(params): Query<StarredParams>,
+) -> Result<Html<String>, PageError> {
+    let ids: Vec<String> = params
+        .ids
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| ArxivId::parse(id).map_or_else(|_| id.to_string(), |a| a.to_string()))
+        .collect();
+    let heading = match ids.len() {
+        0 => "Starred papers".to_string(),
+        n => format!("Starred papers ({})", super::views::thousands(n)),
+    };
+    papers_page(&state, heading, ids, true).await
+}
+
+/// `/bibtex/{id}`: a paper's BibTeX entry as text, what a card's [BibTeX] link opens (or
+/// copies, with JavaScript).
+pub async fn bibtex_text(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let paper = super::stored_paper(&state, &id).await?;
+    let text_plain = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; charset=utf-8",
+    )];
+    Ok((text_plain, bibtex(&paper)).into_response())
 }
 
 async fn render_paper(

@@ -109,8 +109,12 @@ pub struct Tab {
 #[derive(Template)]
 #[template(path = "venue.html")]
 struct VenuePage {
+    /// `ICLR 2024`.
     name: String,
+    /// `ICLR.2024`.
     edition: String,
+    venue: String,
+    year: u16,
     tabs: Vec<Tab>,
     group: Option<String>,
     papers: Vec<PaperView>,
@@ -137,29 +141,36 @@ async fn venue(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let group = params.group.filter(|g| !g.is_empty());
+    let all = editions(state.store.venue_tracks().await?);
+    // A venue alone (`ICLR`, `ICLR/feed`): its latest edition.
+    let latest = |name: &str| {
+        let name = name.to_ascii_uppercase();
+        all.iter()
+            .filter(|e| e.venue == name)
+            .max_by_key(|e| e.year)
+            .map(|e| (e.venue.clone(), e.year as u16))
+            .ok_or(AppError::NotFound)
+    };
     if let Some(edition) = path.strip_suffix("/feed") {
-        let (name, year) = parse_edition(edition).ok_or(AppError::NotFound)?;
+        let (name, year) = match parse_edition(edition) {
+            Some(found) => found,
+            None => latest(edition)?,
+        };
         let papers = state
             .store
             .venue_papers(&name, year, group.as_deref(), 0, FEED)
             .await?;
         let base = feeds::base_url(&headers);
         let self_url = format!("{base}/venue/{}/feed", links::encode(edition));
-        let title = format!("papers: {name} {year}");
+        let title = match &group {
+            Some(g) => format!("papers: {name} {year} {g}"),
+            None => format!("papers: {name} {year}"),
+        };
         return Ok(feeds::atom_response(&base, &self_url, &title, &papers));
     }
-    let all = editions(state.store.venue_tracks().await?);
     let Some((name, year)) = parse_edition(&path) else {
-        // A venue alone: its latest edition.
-        let name = path.to_ascii_uppercase();
-        let latest = all
-            .iter()
-            .filter(|e| e.venue == name)
-            .max_by_key(|e| e.year)
-            .ok_or(AppError::NotFound)?;
-        return Ok(
-            Redirect::to(&format!("/venue/{}.{}", latest.venue, latest.year)).into_response(),
-        );
+        let (name, year) = latest(&path)?;
+        return Ok(Redirect::to(&format!("/venue/{name}.{year}")).into_response());
     };
     let edition = all
         .into_iter()
@@ -195,7 +206,16 @@ async fn venue(
         href: href(None, 1),
         active: group.is_none(),
     }];
-    for t in &edition.tracks {
+    // Oral, Spotlight, Poster first, as the conferences rank them; then the rest.
+    let rank = |track: &str| {
+        ["oral", "spotlight", "poster"]
+            .iter()
+            .position(|t| track.to_ascii_lowercase().starts_with(t))
+            .unwrap_or(3)
+    };
+    let mut tracks: Vec<_> = edition.tracks.iter().collect();
+    tracks.sort_by_key(|t| t.track.as_deref().map(rank));
+    for t in tracks {
         let Some(track) = &t.track else { continue };
         tabs.push(Tab {
             label: track.clone(),
@@ -216,6 +236,8 @@ async fn venue(
         &VenuePage {
             edition: format!("{name}.{year}"),
             name: format!("{name} {year}"),
+            venue: name,
+            year,
             tabs,
             prev_href: (page > 1).then(|| href(group.as_deref(), page - 1)),
             next_href: more.then(|| href(group.as_deref(), page + 1)),

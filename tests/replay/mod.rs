@@ -53,26 +53,6 @@ fn gz_json(path: &std::path::Path) -> Vec<Value> {
     serde_json::from_str(&text).unwrap()
 }
 
-/// `['A B', "C'D"]` (a Python list written as text) as strings.
-fn python_list(raw: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\'' || c == '"' {
-            let mut s = String::new();
-            while let Some(d) = chars.next() {
-                match d {
-                    '\\' => s.extend(chars.next()),
-                    d if d == c => break,
-                    d => s.push(d),
-                }
-            }
-            out.push(s);
-        }
-    }
-    out
-}
-
 fn split_authors(raw: &str) -> Vec<String> {
     raw.split(';')
         .map(str::trim)
@@ -105,7 +85,7 @@ fn load(data_dir: &std::path::Path) -> Data {
             "cdate": 1_695_300_000_000i64,
             "content": {
                 "title": v2(r["title"].clone()),
-                "authors": v2(json!(python_list(r["authors"].as_str().unwrap_or("")))),
+                "authors": v2(json!(papers::venues::lists::python_strings(r["authors"].as_str().unwrap_or("")))),
                 "abstract": v2(r["abstract"].clone()),
                 "venueid": v2(json!(iclr24)),
             }
