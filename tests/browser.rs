@@ -612,6 +612,8 @@ where
     let elsewhere = async {
         fresh.goto(&share).await?;
         find(&fresh, "li.paper").await?;
+        let note = find(&fresh, "#import-note").await?.text().await?;
+        ensure!(note.contains("Added 2 of 2 papers"), "import note {note:?}");
         let imported = script(&fresh, ids_of).await?;
         ensure!(
             imported == want,

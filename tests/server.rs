@@ -140,3 +140,86 @@ async fn sigterm_stops_the_server_while_a_client_holds_an_unfinished_request() {
     };
     assert!(status.success(), "graceful exit, got {status}");
 }
+
+/// `POST /admin/login` with `token` (and extra header lines), as a browser sends the form.
+async fn login(addr: &str, token: &str, extra: &str) -> common::Response {
+    let body = format!("token={token}");
+    let head = format!(
+        "POST /admin/login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}{extra}",
+        body.len()
+    );
+    common::http(addr, head.as_bytes(), body.as_bytes()).await
+}
+
+fn session_cookie(r: &common::Response) -> String {
+    r.headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn admin_sessions_are_random_end_at_logout_and_guessing_is_throttled() {
+    const TOKEN: &str = "a-long-admin-secret-for-the-test";
+    let db = fresh_db("sqlite").await;
+    let server = start(&db, &[("PAPERS_ADMIN_TOKEN", TOKEN)]);
+    let addr = server.addr.as_str();
+
+    // Two logins: two different random sessions, neither derived from the token.
+    let (first, second) = (login(addr, TOKEN, "").await, login(addr, TOKEN, "").await);
+    assert_eq!((first.status, second.status), (303, 303), "{}", first.body);
+    let (a, b) = (session_cookie(&first), session_cookie(&second));
+    assert_ne!(a, b, "each login gets its own session");
+    assert!(
+        !first.headers.contains("; secure"),
+        "plain HTTP: no Secure flag"
+    );
+    let page = |cookie: String| async move {
+        let head = format!("GET /admin HTTP/1.1\r\nCookie: {cookie}");
+        common::http(addr, head.as_bytes(), b"").await
+    };
+    let admin = page(a.clone()).await;
+    assert_eq!(admin.status, 200);
+    // Logging out ends that session on the server: the cookie is worthless afterwards.
+    let csrf = admin
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let form = format!("csrf={csrf}");
+    let head = format!(
+        "POST /admin/logout HTTP/1.1\r\nCookie: {a}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}",
+        form.len()
+    );
+    assert_eq!(
+        common::http(addr, head.as_bytes(), form.as_bytes())
+            .await
+            .status,
+        303
+    );
+    assert_eq!(page(a).await.status, 401, "a logged-out session is refused");
+    assert_eq!(page(b).await.status, 200, "the other session stays");
+
+    // Behind an HTTPS proxy the cookie is Secure.
+    let proxied = login(addr, TOKEN, "\r\nX-Forwarded-Proto: https").await;
+    assert!(proxied.headers.contains("; secure"), "{}", proxied.headers);
+
+    // Guessing: five wrong tokens, then even the right one must wait.
+    for i in 0..5 {
+        let r = login(addr, &format!("guess-{i}"), "").await;
+        assert_eq!(r.status, 401, "guess {i}");
+    }
+    let r = login(addr, "guess-5", "").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.headers.contains("retry-after:"), "{}", r.headers);
+    assert!(r.body.contains("too many failed logins"), "{}", r.body);
+    assert_eq!(login(addr, TOKEN, "").await.status, 429);
+    drop(server);
+}

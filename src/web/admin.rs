@@ -1,6 +1,7 @@
 //! The admin pages and API: venue import jobs (start, watch, cancel, retry), behind the
 //! `PAPERS_ADMIN_TOKEN` secret. No token configured means no admin at all (404).
 
+use super::admin_session::{LoginLimiter, SESSION_TTL, Sessions};
 use super::error::PageError;
 use super::{AppError, AppState};
 use crate::store::{Job, JobStatus};
@@ -22,32 +23,28 @@ const LISTED: i64 = 100;
 /// The session cookie of a logged-in admin.
 const COOKIE: &str = "papers_admin";
 
-/// The admin secret and the values derived from it.
+/// The admin secret, the sessions of those who logged in with it, and failed logins.
 pub struct Admin {
     token: String,
-    /// What the session cookie holds: a digest of the token, never the token itself.
-    session: String,
-    /// The CSRF token every admin form carries.
+    /// The CSRF token every admin form carries (a digest of the token, never the token).
     csrf: String,
+    sessions: Sessions,
+    logins: LoginLimiter,
 }
 
 impl Admin {
     /// `None` (admin disabled) for a missing or blank token.
     pub fn new(token: Option<String>) -> Option<Self> {
         let token = token.filter(|t| !t.trim().is_empty())?;
-        let derive = |purpose: &str| {
-            let mut h = Sha256::new();
-            h.update(purpose.as_bytes());
-            h.update(token.as_bytes());
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
+        let mut h = Sha256::new();
+        h.update(b"papers admin csrf\0");
+        h.update(token.as_bytes());
+        let csrf = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Some(Admin {
-            session: derive("papers admin session\0"),
-            csrf: derive("papers admin csrf\0"),
             token,
+            csrf,
+            sessions: Sessions::default(),
+            logins: LoginLimiter::default(),
         })
     }
 }
@@ -83,7 +80,7 @@ fn authorized(admin: &Admin, headers: &HeaderMap, cookie_ok: bool) -> bool {
     if let Some(token) = bearer {
         return same(token.trim(), &admin.token);
     }
-    cookie_ok && cookie(headers, COOKIE).is_some_and(|c| same(&c, &admin.session))
+    cookie_ok && cookie(headers, COOKIE).is_some_and(|id| admin.sessions.valid(&id))
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -401,16 +398,35 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    client: super::ClientAddr,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let admin = state.admin.as_ref().ok_or(AppError::NotFound)?;
+    if let Some(wait) = client.0.and_then(|ip| admin.logins.wait(ip)) {
+        tracing::warn!("admin login refused: too many failed attempts from this address");
+        let message = format!("too many failed logins from this address; try again in {wait} s");
+        return Err(AppError::RateLimited(message, wait).into());
+    }
     if !same(form.token.trim(), &admin.token) {
+        if let Some(ip) = client.0 {
+            admin.logins.failed(ip);
+        }
         tracing::warn!("admin login refused: wrong token");
         return login_page(StatusCode::UNAUTHORIZED, true);
     }
+    if let Some(ip) = client.0 {
+        admin.logins.succeeded(ip);
+    }
+    let secure = if super::feeds::is_https(&headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=86400",
-        admin.session
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        admin.sessions.start(),
+        SESSION_TTL.as_secs()
     );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response())
 }
@@ -423,9 +439,13 @@ struct CsrfForm {
 async fn logout(
     _: Authorized,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &form.csrf)?;
+    if let (Some(admin), Some(id)) = (&state.admin, cookie(&headers, COOKIE)) {
+        admin.sessions.end(&id);
+    }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response())
 }

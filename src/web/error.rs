@@ -37,9 +37,10 @@ pub enum AppError {
     /// The language model did not give a complete answer; the message says why.
     #[error("{0}")]
     LlmUnavailable(String),
-    /// This client used its allowance; it may ask again after this many seconds.
-    #[error("too many new FAQs asked for from this address; try again in {0} s")]
-    RateLimited(u64),
+    /// This client used its allowance (the message says of what); it may ask again after
+    /// this many seconds.
+    #[error("{0}")]
+    RateLimited(String, u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -58,7 +59,7 @@ impl AppError {
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::LlmDisabled => (StatusCode::SERVICE_UNAVAILABLE, "llm_disabled"),
             AppError::LlmUnavailable(_) => (StatusCode::BAD_GATEWAY, "llm_unavailable"),
-            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -115,7 +116,7 @@ impl AppError {
         match self {
             AppError::TooBusy => Some(1),
             AppError::Busy(_) => Some(BUSY_RETRY_SECS),
-            AppError::RateLimited(secs) => Some(*secs),
+            AppError::RateLimited(_, secs) => Some(*secs),
             _ => None,
         }
     }

@@ -5,15 +5,13 @@ use super::{AppError, AppState};
 use crate::faq::{Faq, FaqError, FaqService, Lang, Lookup, Progress};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -29,25 +27,13 @@ pub struct FaqParams {
     pub lang: Option<String>,
 }
 
-/// The client's address, when the server knows it (for the per-client generation limit).
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(ClientAddr(peer.map(|c| c.0.ip())))
-    }
-}
-
 /// `/api/papers/{id}`, `…/faq` and `…/faq/stream` share one route, since old-style arXiv
 /// ids (`hep-th/9901001`) hold a slash.
 pub async fn papers_path(
     State(state): State<AppState>,
     Path(path): Path<String>,
     params: Result<Query<FaqParams>, QueryRejection>,
-    client: ClientAddr,
+    client: super::ClientAddr,
 ) -> Response {
     if let Some(id) = path.strip_suffix("/faq/stream") {
         return match lookup(&state, id, params, client).await {
@@ -71,7 +57,7 @@ async fn lookup(
     state: &AppState,
     id: &str,
     params: Result<Query<FaqParams>, QueryRejection>,
-    client: ClientAddr,
+    client: super::ClientAddr,
 ) -> Result<(Arc<FaqService>, Lookup), AppError> {
     let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let service = state.faq.clone().ok_or(AppError::LlmDisabled)?;
@@ -89,8 +75,10 @@ async fn lookup(
 
 fn from_faq(e: FaqError) -> AppError {
     match e {
-        FaqError::Llm(e) => AppError::LlmUnavailable(e.to_string()),
-        FaqError::RateLimited(secs) => AppError::RateLimited(secs),
+        FaqError::Llm(llm) => AppError::LlmUnavailable(llm.to_string()),
+        FaqError::RateLimited(secs) => {
+            AppError::RateLimited(FaqError::RateLimited(secs).to_string(), secs)
+        }
         FaqError::Store(e) => e.into(),
     }
 }

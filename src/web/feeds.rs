@@ -84,10 +84,16 @@ pub(super) fn base_url(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    let https = headers
+    let scheme = if is_https(headers) { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// Whether the client reached this server over HTTPS, as the proxy in front says
+/// (`X-Forwarded-Proto: https`).
+pub(super) fn is_https(headers: &HeaderMap) -> bool {
+    headers
         .get("x-forwarded-proto")
-        .is_some_and(|p| p == "https");
-    format!("{}://{host}", if https { "https" } else { "http" })
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
 /// An Atom 1.0 document (RFC 4287) listing `papers`.

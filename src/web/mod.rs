@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_faq;
+mod admin_session;
 mod api;
 mod error;
 mod faq;
@@ -85,6 +86,23 @@ impl AppState {
     pub fn with_admin_token(mut self, token: Option<String>) -> Self {
         self.admin = admin::Admin::new(token).map(Arc::new);
         self
+    }
+}
+
+/// The client's address, when the server knows it (for the per-client generation limit).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, std::convert::Infallible> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip())))
     }
 }
 

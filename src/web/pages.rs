@@ -255,7 +255,10 @@ pub async fn arxiv(
         return Ok(arxiv_paper_page(&state, &id).await?.into_response());
     }
     if let Some(ids) = several_ids(&path) {
-        let heading = format!("{} papers", super::views::thousands(ids.len()));
+        let heading = match ids.len() {
+            1 => "1 paper".to_string(),
+            n => format!("{} papers", super::views::thousands(n)),
+        };
         return Ok(papers_page(&state, heading, ids, false)
             .await?
             .into_response());

@@ -74,14 +74,20 @@
     if (params.get("import") === "1" && given.length) {
       var added = merge(given);
       var mine = stars().map(function (s) { return s.id; });
-      history.replaceState(null, "", starredUrl(mine, false));
-      var note = document.getElementById("import-note");
-      if (note) {
-        note.hidden = false;
-        note.textContent = "Added " + added + " of " + given.length + " papers to the stars of this browser.";
+      var shown = starredUrl(mine, false) + "&added=" + added + "&of=" + given.length;
+      // This browser had other stars too: show them all.
+      if (mine.join(",") !== given.join(",")) {
+        location.replace(shown);
+        return;
       }
-      if (mine.join(",") !== given.join(",")) location.replace(starredUrl(mine, false));
-      return;
+      history.replaceState(null, "", shown);
+      params = new URLSearchParams(location.search);
+    }
+    var note = document.getElementById("import-note");
+    if (note && params.get("added") !== null) {
+      note.hidden = false;
+      note.textContent = "Added " + params.get("added") + " of " + params.get("of") +
+        " papers to the stars of this browser.";
     }
     var ids = stars().map(function (s) { return s.id; });
     if (!given.length && ids.length) {
