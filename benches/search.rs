@@ -79,7 +79,7 @@ fn main() {
     let out = args.first().expect("usage: search OUT_QUERIES [N]").clone();
     let n: usize = args.get(1).map_or(500, |s| s.parse().unwrap());
     let global = Global {
-        database_url: std::env::var("PAPERS_DATABASE_URL").expect("PAPERS_DATABASE_URL"),
+        database_url: Some(std::env::var("PAPERS_DATABASE_URL").expect("PAPERS_DATABASE_URL")),
         data_dir: std::env::var("PAPERS_DATA_DIR")
             .expect("PAPERS_DATA_DIR")
             .into(),

@@ -35,7 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn faq(global: &Global, opts: &LlmOptions, args: &FaqArgs) -> anyhow::Result<()> {
     let lang = Lang::parse(&args.lang)
         .with_context(|| format!("--lang {:?}: FAQs are written in `en` or `zh`", args.lang))?;
-    let store = crate::store::connect(&global.database_url).await?;
+    let store = crate::store::connect(&global.database_url()).await?;
     let Some(service) = opts.open(store.clone())? else {
         anyhow::bail!("the FAQ is off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL");
     };

@@ -29,20 +29,24 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Database: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`.
-    #[arg(
-        long,
-        global = true,
-        env = "PAPERS_DATABASE_URL",
-        default_value = "sqlite://data/papers.db"
-    )]
-    pub database_url: String,
+    /// Database: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`
+    /// [default: sqlite://DATA_DIR/papers.db].
+    #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Directory for the search index and other derived data.
     #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 }
 
 impl Global {
+    /// The database's URL: the one given, else `papers.db` in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("papers.db").display()),
+        }
+    }
+
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }

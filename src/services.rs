@@ -36,10 +36,10 @@ impl Services {
     /// Connects to the database (running migrations) and opens the index to read it as it
     /// is, leaving its writer to other processes.
     pub async fn open_read_only(global: &Global) -> anyhow::Result<Self> {
-        let url = &global.database_url;
-        let store = store::connect(url)
+        let url = global.database_url();
+        let store = store::connect(&url)
             .await
-            .with_context(|| format!("cannot open database {}", store::redact(url)))?;
+            .with_context(|| format!("cannot open database {}", store::redact(&url)))?;
         let index = SearchIndex::open(&global.index_dir())?;
         Ok(Services {
             store,

@@ -170,6 +170,63 @@ async fn an_index_built_from_another_database_is_rebuilt() {
     );
 }
 
+/// `PAPERS_DATA_DIR` alone moves the database too, and a command run with the wrong (new,
+/// empty) database leaves another database's index alone instead of emptying it.
+#[tokio::test]
+async fn the_data_dir_holds_the_database_and_an_empty_database_never_wipes_an_index() {
+    let db = fresh_db("sqlite").await;
+    let data = db.dir.path().join("elsewhere");
+    let file = db.dir.path().join("p.jsonl");
+    write_jsonl(&file, (0..30).map(paper));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let papers = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_papers"));
+        cmd.env_remove("PAPERS_DATABASE_URL")
+            .env("PAPERS_DATA_DIR", &data)
+            .env("PAPERS_ARXIV_SYNC", "false")
+            .current_dir(elsewhere.path());
+        cmd
+    };
+    let (out, _, stderr) = run(papers().args(["import", "jsonl"]).arg(&file));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        data.join("papers.db").is_file(),
+        "the database is in the data dir"
+    );
+    assert!(
+        !elsewhere.path().join("data").exists(),
+        "nothing made in the working directory"
+    );
+    let (out, stdout, _) = run(papers().args(["status", "--json"]));
+    assert!(out.status.success());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["papers"],
+        30
+    );
+
+    // A new, empty database beside the same index: refused, the index kept.
+    let empty = format!("sqlite://{}", db.dir.path().join("typo.db").display());
+    let (out, _, stderr) = run(papers()
+        .env("PAPERS_DATABASE_URL", &empty)
+        .args(["import", "jsonl"])
+        .arg(&file));
+    assert!(
+        !out.status.success(),
+        "an empty database took over the index"
+    );
+    assert!(
+        stderr.contains("holds 30 papers of another database"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("papers reindex"), "{stderr}");
+    let (_, stdout, _) = run(papers().args(["status", "--json"]));
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["index_docs"], 30, "the index is intact: {status}");
+    // Asked for explicitly, the rebuild happens.
+    let (out, _, stderr) = run(papers().env("PAPERS_DATABASE_URL", &empty).arg("reindex"));
+    assert!(out.status.success(), "{stderr}");
+}
+
 /// `papers status` and `papers search` read the index as it is: they never take its
 /// writer, so they neither index nor keep a server from taking it.
 #[tokio::test]

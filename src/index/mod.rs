@@ -40,6 +40,14 @@ pub enum IndexError {
     Store(#[from] crate::store::StoreError),
     #[error("index task failed: {0}")]
     Task(String),
+    /// The index holds another database's papers and this database is empty: most likely
+    /// the wrong database or data dir, so the index is left alone.
+    #[error(
+        "the index in {dir} holds {docs} papers of another database, and this database is \
+         empty: check PAPERS_DATABASE_URL and PAPERS_DATA_DIR (the default database is \
+         DATA_DIR/papers.db); `papers reindex` rebuilds the index for this database"
+    )]
+    ForeignIndex { dir: PathBuf, docs: u64 },
 }
 
 pub type IndexResult<T> = Result<T, IndexError>;

@@ -102,7 +102,17 @@ impl Syncer {
             state.database_id = database_id;
             state.applied_seq = Some(mark.seq);
             if mark.database_id != state.database_id || mark.seq > max_seq {
-                if self.index.num_docs() > 0 {
+                let docs = self.index.num_docs();
+                // Never wipe an index for a database that has nothing to put back in it,
+                // unless asked to (`papers reindex`).
+                if docs > 0 && max_seq == 0 && !state.rebuild {
+                    state.applied_seq = None;
+                    return Err(super::IndexError::ForeignIndex {
+                        dir: self.index.dir().to_path_buf(),
+                        docs,
+                    });
+                }
+                if docs > 0 {
                     tracing::warn!(index = %self.index.dir().display(), "index follows another database, rebuilding");
                 }
                 state.rebuild = true;

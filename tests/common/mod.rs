@@ -35,7 +35,7 @@ impl TestDb {
 
     pub fn global(&self) -> papers::config::Global {
         papers::config::Global {
-            database_url: self.url.clone(),
+            database_url: Some(self.url.clone()),
             data_dir: self.data_dir(),
         }
     }
