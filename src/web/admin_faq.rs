@@ -91,6 +91,7 @@ async fn start(state: &AppState, body: StartFaq) -> Result<RunStatus, AppError> 
 #[utoipa::path(
     post,
     path = "/api/admin/faq",
+    operation_id = "start_faq_run",
     request_body = StartFaq,
     security(("admin_token" = [])),
     responses(
@@ -114,6 +115,7 @@ pub async fn api_start(
 #[utoipa::path(
     get,
     path = "/api/admin/faq",
+    operation_id = "faq_run",
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The run, or null", body = Option<RunStatus>),

@@ -60,7 +60,7 @@ impl From<Paper> for ApiPaper {
     }
 }
 
-/// Escaped HTML fragments with the query's words in `<b>`, where they occur.
+/// Escaped HTML fragments with the query's words in `<mark>`, where they occur.
 #[derive(Serialize, ToSchema)]
 pub struct Highlights {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,7 +222,8 @@ pub async fn sync(State(state): State<AppState>) -> Result<Json<Sync>, AppError>
         super::admin_faq::api_start,
         super::admin_faq::api_status
     ),
-    modifiers(&AdminToken)
+    components(schemas(crate::index::Sort, crate::embed::similar::Same)),
+    modifiers(&AdminToken, &Tags)
 )]
 pub struct ApiDoc;
 
@@ -237,6 +238,30 @@ impl utoipa::Modify for AdminToken {
             "admin_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Tags each operation by what it is about (utoipa's default tag is the Rust module path).
+struct Tags;
+
+impl utoipa::Modify for Tags {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let tag = if path.starts_with("/api/admin") {
+                "admin"
+            } else if path.contains("/faq") {
+                "faq"
+            } else if path.starts_with("/api/venues") {
+                "venues"
+            } else if path.starts_with("/api/papers") || path.starts_with("/api/similar") {
+                "papers"
+            } else {
+                "search"
+            };
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                op.tags = Some(vec![tag.to_string()]);
+            }
+        }
     }
 }
 

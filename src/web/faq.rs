@@ -87,6 +87,7 @@ fn from_faq(e: FaqError) -> AppError {
 #[utoipa::path(
     get,
     path = "/api/papers/{id}/faq",
+    operation_id = "paper_faq",
     params(("id" = String, Path, description = "Paper id"), FaqParams),
     responses(
         (status = 200, description = "The FAQ, from the cache or just written", body = Faq),
@@ -118,6 +119,7 @@ pub(super) async fn faq(service: &Arc<FaqService>, found: Lookup) -> Result<Json
 #[utoipa::path(
     get,
     path = "/api/papers/{id}/faq/stream",
+    operation_id = "paper_faq_stream",
     params(("id" = String, Path, description = "Paper id"), FaqParams),
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),

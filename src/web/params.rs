@@ -21,8 +21,10 @@ pub struct SearchParams {
     #[serde(default)]
     pub q: String,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
     /// Hits per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// `relevance` (default) or `newest`.
     pub sort: Option<Sort>,

@@ -26,6 +26,7 @@ pub struct SimilarParams {
     /// Free text, such as an abstract: papers like it.
     pub text: Option<String>,
     /// Papers returned, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// With `id`: only papers sharing a `category` or the `venue` of that paper.
     pub same: Option<Same>,
