@@ -108,6 +108,7 @@ pub async fn serve(
         .with_admin_token(args.admin_token.clone());
     state.meaning = meaning;
     state.faq = faq;
+    state.base_url = args.base_url.clone();
     state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
     web::server::serve(
         listener,

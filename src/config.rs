@@ -91,6 +91,11 @@ pub struct ServeArgs {
     /// Secret for `/admin` and `/api/admin/…`; without it the admin pages are disabled.
     #[arg(long, env = "PAPERS_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// The site's public address (`https://papers.example.org`) for absolute links in feeds
+    /// and OpenSearch, instead of the request's Host header; `https://` also marks the admin
+    /// cookie Secure.
+    #[arg(long, env = "PAPERS_BASE_URL", value_parser = parse_base_url)]
+    pub base_url: Option<String>,
     /// Seconds without a new paper after which the server merges the index's segments into
     /// one (0: never).
     #[arg(long, env = "PAPERS_COMPACT_AFTER_SECS", default_value_t = 60)]
@@ -146,6 +151,20 @@ pub enum IngestSource {
         #[command(flatten)]
         sync: SyncOptions,
     },
+}
+
+fn parse_base_url(raw: &str) -> Result<String, String> {
+    let base = raw.trim().trim_end_matches('/');
+    let host = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"))
+        .ok_or("the base URL starts with http:// or https://")?;
+    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || "\"'<>".contains(c)) {
+        return Err(format!(
+            "{raw:?} is not a base URL like https://papers.example.org"
+        ));
+    }
+    Ok(base.to_string())
 }
 
 pub(crate) fn parse_date(raw: &str) -> Result<Date, String> {

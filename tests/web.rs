@@ -660,3 +660,42 @@ async fn facets_count_every_match() {
         (Some(1_100), Some(1_100))
     );
 }
+
+#[tokio::test]
+async fn papers_base_url_is_the_address_of_every_absolute_link() {
+    let db = fresh_db("sqlite").await;
+    let services = papers::services::Services::open(&db.global())
+        .await
+        .unwrap();
+    services
+        .store
+        .upsert_batch(&(0..3).map(paper).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    services.catch_up().await.unwrap();
+    let mut state = AppState::new(services.store.clone(), services.index.clone());
+    state.base_url = Some("https://papers.example.org".into());
+    let addr = serve_state(state).await;
+    for target in [
+        "/search/feed?q=study",
+        "/arxiv/cs.LG/feed",
+        "/opensearch.xml",
+    ] {
+        let head = format!(
+            "GET {target} HTTP/1.1\r\nX-Forwarded-Host: evil.example\r\nHost: evil.example"
+        );
+        let r = http(addr, head.as_bytes(), b"").await;
+        assert_eq!(r.status, 200, "{target}");
+        assert!(
+            !r.body.contains("evil.example"),
+            "{target} echoes the Host: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("https://papers.example.org/"),
+            "{target}: {}",
+            r.body
+        );
+    }
+    services.close().await.unwrap();
+}

@@ -418,7 +418,7 @@ async fn login(
     if let Some(ip) = client.0 {
         admin.logins.succeeded(ip);
     }
-    let secure = if super::feeds::is_https(&headers) {
+    let secure = if super::feeds::is_https(&state, &headers) {
         "; Secure"
     } else {
         ""

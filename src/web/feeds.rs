@@ -23,7 +23,7 @@ pub async fn search(
     };
     let found = search::run(&state, &params).await?;
     let papers: Vec<Paper> = found.hits.into_iter().map(|h| h.paper).collect();
-    let base = base_url(&headers);
+    let base = base_url(&state, &headers);
     let self_url = format!("{base}{}", links::search_url("/search/feed", &params));
     let title = format!("papers: {}", params.q);
     Ok(atom_response(&base, &self_url, &title, &papers))
@@ -39,14 +39,14 @@ pub async fn listing(
     // The papers of the listing's page, in its order.
     let list = pages::day_list(state, set, None).await?;
     let papers: Vec<Paper> = list.sections.into_iter().flat_map(|s| s.papers).collect();
-    let base = base_url(headers);
+    let base = base_url(state, headers);
     let self_url = format!("{base}/arxiv/{path}/feed");
     let title = format!("papers: {}", pages::describe(set));
     Ok(atom_response(&base, &self_url, &title, &papers))
 }
 
-pub async fn opensearch(headers: HeaderMap) -> Response {
-    let base = xml_escape(&base_url(&headers));
+pub async fn opensearch(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let base = xml_escape(&base_url(&state, &headers));
     let body = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
@@ -71,9 +71,13 @@ pub(super) fn atom_response(base: &str, self_url: &str, title: &str, papers: &[P
         .into_response()
 }
 
-/// `http(s)://host` of this request, for absolute links; a host header that is not a
-/// plain host name is not echoed.
-pub(super) fn base_url(headers: &HeaderMap) -> String {
+/// The site's address for absolute links: `PAPERS_BASE_URL` when set, else
+/// `http(s)://host` of this request (a host header that is not a plain host name is not
+/// echoed).
+pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(base) = &state.base_url {
+        return base.clone();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -84,13 +88,20 @@ pub(super) fn base_url(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    let scheme = if is_https(headers) { "https" } else { "http" };
+    let scheme = if is_https(state, headers) {
+        "https"
+    } else {
+        "http"
+    };
     format!("{scheme}://{host}")
 }
 
-/// Whether the client reached this server over HTTPS, as the proxy in front says
-/// (`X-Forwarded-Proto: https`).
-pub(super) fn is_https(headers: &HeaderMap) -> bool {
+/// Whether clients reach this server over HTTPS: `PAPERS_BASE_URL` says so, or the proxy
+/// in front does (`X-Forwarded-Proto: https`).
+pub(super) fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(base) = &state.base_url {
+        return base.starts_with("https://");
+    }
     headers
         .get("x-forwarded-proto")
         .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))

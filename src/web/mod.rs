@@ -60,6 +60,9 @@ pub struct AppState {
     pub meaning: Option<crate::embed::Meaning>,
     /// Paper FAQs, when a language model is configured.
     pub faq: Option<Arc<crate::faq::FaqService>>,
+    /// `PAPERS_BASE_URL` (`https://papers.example.org`, no trailing slash): the address
+    /// absolute links use instead of the request's Host header.
+    pub base_url: Option<String>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             admin: None,
             meaning: None,
             faq: None,
+            base_url: None,
         }
     }
 

@@ -160,7 +160,7 @@ async fn venue(
             .store
             .venue_papers(&name, year, group.as_deref(), 0, FEED)
             .await?;
-        let base = feeds::base_url(&headers);
+        let base = feeds::base_url(&state, &headers);
         let self_url = format!("{base}/venue/{}/feed", links::encode(edition));
         let title = match &group {
             Some(g) => format!("papers: {name} {year} {g}"),
