@@ -1,5 +1,15 @@
-//! arXiv's category taxonomy: which codes are categories (current and retired), so that a
-//! listing of an unknown one is a 404 rather than an empty day.
+//! arXiv's category taxonomy in one place: its archives, which codes are categories (current
+//! and retired, so a listing of an unknown one is a 404 rather than an empty day), and the
+//! OAI-PMH set each belongs to.
+
+/// arXiv's archives, current and retired: every category code starts with one.
+pub const ARCHIVES: &[&str] = &[
+    "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an", "chao-dyn",
+    "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "econ", "eess", "funct-an",
+    "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
+    "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "q-fin", "quant-ph",
+    "solv-int", "stat", "supr-con",
+];
 
 /// Archives whose code is itself a category (no subject class after a dot), current and
 /// retired.
@@ -79,9 +89,24 @@ pub fn is_known(code: &str) -> bool {
         .any(|(a, subjects)| *a == archive && subjects.contains(&subject))
 }
 
+/// The OAI-PMH set holding a category: `cs.CL` → `cs`, `hep-th` → `physics:hep-th`,
+/// `astro-ph.GA` → `physics:astro-ph`.
+pub fn oai_set(category: &str) -> String {
+    let archive = category.split('.').next().unwrap_or(category);
+    const PHYSICS: [&str; 13] = [
+        "astro-ph", "cond-mat", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph",
+        "nlin", "nucl-ex", "nucl-th", "physics", "quant-ph",
+    ];
+    if PHYSICS.contains(&archive) {
+        format!("physics:{archive}")
+    } else {
+        archive.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_known;
+    use super::{is_known, oai_set};
 
     #[test]
     fn categories_are_known_and_made_up_ones_are_not() {
@@ -98,5 +123,14 @@ mod tests {
         for code in ["cs.XX", "cs", "math", "cs.cl", "hep-th.XX", "physics.fake"] {
             assert!(!is_known(code), "{code}");
         }
+    }
+
+    #[test]
+    fn categories_map_to_their_oai_sets() {
+        assert_eq!(oai_set("cs.CL"), "cs");
+        assert_eq!(oai_set("stat.ML"), "stat");
+        assert_eq!(oai_set("hep-th"), "physics:hep-th");
+        assert_eq!(oai_set("astro-ph.GA"), "physics:astro-ph");
+        assert_eq!(oai_set("q-bio.NC"), "q-bio");
     }
 }

@@ -4,6 +4,8 @@ pub mod input;
 mod jsonl;
 pub(crate) mod snapshot;
 
+/// Parses one line of the generic JSON-lines format (for tools and the fuzz tests).
+pub use jsonl::parse as parse_jsonl_line;
 /// Parses one line of the arXiv metadata snapshot (for benchmarks and tools).
 pub use snapshot::parse as parse_snapshot_line;
 

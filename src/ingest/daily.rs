@@ -3,7 +3,8 @@
 
 use super::harvest::{self, HarvestOptions};
 use super::oai::MetadataPrefix;
-use super::{Arxiv, IngestError, oai_set};
+use super::{Arxiv, IngestError};
+use crate::domain::taxonomy::oai_set;
 use crate::domain::{Announcement, ArxivId, Date, Paper};
 use crate::store::{Extras, Store};
 use serde::{Deserialize, Serialize};

@@ -164,32 +164,3 @@ impl Arxiv {
         rss::parse(&body).map_err(|reason| IngestError::Parse { url, reason })
     }
 }
-
-/// The OAI-PMH set holding a category: `cs.CL` → `cs`, `hep-th` → `physics:hep-th`,
-/// `astro-ph.GA` → `physics:astro-ph`.
-pub fn oai_set(category: &str) -> String {
-    let archive = category.split('.').next().unwrap_or(category);
-    const PHYSICS: [&str; 13] = [
-        "astro-ph", "cond-mat", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph",
-        "nlin", "nucl-ex", "nucl-th", "physics", "quant-ph",
-    ];
-    if PHYSICS.contains(&archive) {
-        format!("physics:{archive}")
-    } else {
-        archive.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::oai_set;
-
-    #[test]
-    fn categories_map_to_their_oai_sets() {
-        assert_eq!(oai_set("cs.CL"), "cs");
-        assert_eq!(oai_set("stat.ML"), "stat");
-        assert_eq!(oai_set("hep-th"), "physics:hep-th");
-        assert_eq!(oai_set("astro-ph.GA"), "physics:astro-ph");
-        assert_eq!(oai_set("q-bio.NC"), "q-bio");
-    }
-}

@@ -147,18 +147,9 @@ pub fn is_category(code: &str) -> bool {
     parse_category_set(code).is_some_and(|s| s.include.len() == 1 && s.exclude.is_empty())
 }
 
-/// arXiv's archives, current and retired: every category code starts with one.
-const ARCHIVES: &[&str] = &[
-    "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an", "chao-dyn",
-    "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "econ", "eess", "funct-an",
-    "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
-    "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "q-fin", "quant-ph",
-    "solv-int", "stat", "supr-con",
-];
-
 /// The archive `s` starts with (the longest, ending at a code boundary).
 fn archive_at(s: &str) -> Option<&'static str> {
-    ARCHIVES
+    crate::domain::taxonomy::ARCHIVES
         .iter()
         .filter(|a| {
             s.starts_with(**a)
