@@ -43,7 +43,7 @@ pub enum Request {
 impl Request {
     /// The query string (without `?`).
     pub fn query(&self) -> String {
-        use crate::web::links::encode;
+        let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         match self {
             Request::Resume(token) => {
                 format!("verb=ListRecords&resumptionToken={}", encode(token))

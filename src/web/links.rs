@@ -3,19 +3,10 @@
 use super::params::SearchParams;
 use crate::index::Sort;
 
-/// Percent-encodes a query-string value (everything but unreserved characters).
+/// Percent-encodes a query-string value or a path segment (`application/x-www-form-urlencoded`:
+/// everything but letters, digits and `*-._`; a space is `+`).
 pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// `path?…` for these parameters (page 1, default sort and empty values left out).
