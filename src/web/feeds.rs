@@ -1,7 +1,7 @@
 //! Atom feeds for searches and listings, and the OpenSearch description.
 
 use super::params::SearchParams;
-use super::{AppError, AppState, links, pages, search};
+use super::{AppError, AppState, days, links, search};
 use crate::domain::Paper;
 use crate::index::{CategorySet, Sort};
 use axum::extract::{Query, State};
@@ -37,11 +37,11 @@ pub async fn listing(
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
     // The papers of the listing's page, in its order.
-    let list = pages::day_list(state, set, None).await?;
+    let list = days::day_list(state, set, None).await?;
     let papers: Vec<Paper> = list.sections.into_iter().flat_map(|s| s.papers).collect();
     let base = base_url(state, headers);
     let self_url = format!("{base}/arxiv/{path}/feed");
-    let title = format!("papers: {}", pages::describe(set));
+    let title = format!("papers: {}", days::describe(set));
     Ok(atom_response(&base, &self_url, &title, &papers))
 }
 

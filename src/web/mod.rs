@@ -4,6 +4,7 @@ mod admin;
 mod admin_faq;
 mod admin_session;
 mod api;
+mod days;
 mod error;
 mod faq;
 mod feeds;
