@@ -3,19 +3,6 @@
 (function () {
   "use strict";
 
-  function renderMath(el) {
-    if (!window.renderMathInElement) return;
-    window.renderMathInElement(el, {
-      delimiters: [
-        { left: "$$", right: "$$", display: true },
-        { left: "\\[", right: "\\]", display: true },
-        { left: "$", right: "$", display: false },
-        { left: "\\(", right: "\\)", display: false }
-      ],
-      throwOnError: false
-    });
-  }
-
   // The answer box after the button's card (or paragraph), made on first use.
   function boxFor(button) {
     var holder = button.closest("li.paper") || button.closest(".actions");
@@ -49,7 +36,7 @@
       ". It can be wrong: check the paper.";
     box.appendChild(meta);
     box.dataset.state = "done";
-    renderMath(box);
+    if (window.papersRenderMath) window.papersRenderMath(box);
   }
 
   function fail(box, message) {

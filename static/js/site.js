@@ -8,6 +8,22 @@
     if (saved === "dark" || saved === "light") root.dataset.theme = saved;
   } catch (e) { /* storage disabled: follow the OS */ }
 
+  // Renders the TeX in `el` with KaTeX ($…$, $$…$$, \(…\), \[…\]); other scripts (the FAQ)
+  // call it on what they add.
+  function renderMath(el) {
+    if (!window.renderMathInElement) return;
+    window.renderMathInElement(el, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "\\[", right: "\\]", display: true },
+        { left: "$", right: "$", display: false },
+        { left: "\\(", right: "\\)", display: false }
+      ],
+      throwOnError: false
+    });
+  }
+  window.papersRenderMath = renderMath;
+
   function currentTheme() {
     if (root.dataset.theme) return root.dataset.theme;
     return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
@@ -32,19 +48,7 @@
         }
       });
     });
-    if (window.renderMathInElement) {
-      document.querySelectorAll(".math").forEach(function (el) {
-        window.renderMathInElement(el, {
-          delimiters: [
-            { left: "$$", right: "$$", display: true },
-            { left: "\\[", right: "\\]", display: true },
-            { left: "$", right: "$", display: false },
-            { left: "\\(", right: "\\)", display: false }
-          ],
-          throwOnError: false
-        });
-      });
-    }
+    document.querySelectorAll(".math").forEach(renderMath);
   });
 
   // "/" focuses the search box, as on many search sites.
