@@ -300,6 +300,22 @@ impl Plan {
                 any.push(Box::new(BoostQuery::new(Box::new(phrase), boost * share)));
             }
         }
+        // The whole query in the title, as typed (or with one word between): what tells a
+        // remembered title from others sharing most of its pairs.
+        let whole = self.sequence.len() >= 3 && self.words.len() < r.sentence;
+        for (slop, boost) in [(0, r.title_whole_boost), (1, r.title_whole_near_boost)] {
+            if !whole || boost <= 0.0 {
+                continue;
+            }
+            let mut phrase = PhraseQuery::new(
+                self.sequence
+                    .iter()
+                    .map(|w| Term::from_field_text(f.title_exact, w))
+                    .collect(),
+            );
+            phrase.set_slop(slop);
+            any.push(Box::new(BoostQuery::new(Box::new(phrase), boost)));
+        }
         (!any.is_empty()).then(|| Box::new(BooleanQuery::union(any)) as Box<dyn Query>)
     }
 }

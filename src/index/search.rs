@@ -28,6 +28,10 @@ pub struct Ranking {
     pub title_phrase_boost: f32,
     /// Weight of two typed words at most one word apart in the title (added to the above).
     pub title_near_boost: f32,
+    /// Weight of the whole query (three or more words, not a sentence) in the title.
+    pub title_whole_boost: f32,
+    /// Weight of the whole query in the title with one word between (added to the above).
+    pub title_whole_near_boost: f32,
     /// Weight of a near spelling standing in for a typed word.
     pub near_weight: f32,
     /// Papers the strict query must find before the search stops relaxing it.
@@ -43,6 +47,8 @@ impl Default for Ranking {
             author_boost: 1.0,
             title_phrase_boost: 0.5,
             title_near_boost: 0.5,
+            title_whole_boost: 1.0,
+            title_whole_near_boost: 0.5,
             near_weight: 0.5,
             fill: 20,
             sentence: 5,
@@ -71,6 +77,8 @@ impl Ranking {
                 "author_boost" => self.author_boost = number,
                 "title_phrase_boost" => self.title_phrase_boost = number,
                 "title_near_boost" => self.title_near_boost = number,
+                "title_whole_boost" => self.title_whole_boost = number,
+                "title_whole_near_boost" => self.title_whole_near_boost = number,
                 "near_weight" => self.near_weight = number,
                 "fill" => self.fill = number.max(0.0) as usize,
                 "sentence" => self.sentence = number.max(0.0) as usize,
