@@ -6,7 +6,8 @@ use crate::embed::semantic::EmbedderDown;
 use crate::embed::{EmbedOptions, Meaning};
 use crate::faq::LlmOptions;
 use crate::index::{CommitPolicy, SearchIndex, Syncer};
-use crate::ingest::{Arxiv, schedule};
+use crate::ingest::{Arxiv, ArxivOptions, schedule};
+use crate::leader::Leadership;
 use crate::services::Services;
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -14,17 +15,62 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// SQLite is one node: a second `serve` on the same database file is refused rather than
+/// left to fight over it. The lock (`papers.db.serve-lock` beside the file) goes with the
+/// process, however it ends. `None` for PostgreSQL, which takes any number of servers.
+fn lock_sqlite(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(db) = crate::store::sqlite_file(url)? else {
+        return Ok(None);
+    };
+    let mut path = db.as_os_str().to_owned();
+    path.push(".serve-lock");
+    let path = std::path::PathBuf::from(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `papers serve` is running on {}: SQLite is served by one process \
+             (several replicas need PostgreSQL; see the README's Deploying section). Stop \
+             it first, or give this one its own PAPERS_DATA_DIR",
+            db.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
+}
+
 /// How often the server looks for database changes to index (imports run by other
-/// processes, for example).
-const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+/// processes or replicas, for example): one single-row read, so a write anywhere is
+/// searchable here well within 2 s.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
 pub async fn serve(
     global: &Global,
     args: &ServeArgs,
+    arxiv_options: &ArxivOptions,
     embed: &EmbedOptions,
     llm: &LlmOptions,
 ) -> anyhow::Result<()> {
     let bind = args.bind;
+    let url = global.database_url();
+    let _single = lock_sqlite(&url)?;
+    let data = std::path::absolute(&global.data_dir).unwrap_or(global.data_dir.clone());
+    tracing::info!(
+        "data in {} (index in {}), database {}",
+        data.display(),
+        data.join("index").display(),
+        crate::store::redact(&url)
+    );
     let mut services = Services::open(global).await?;
     let faq = llm.open(services.store.clone())?;
     if faq.is_none() {
@@ -52,7 +98,7 @@ pub async fn serve(
              `papers import arxiv-snapshot FILE` (see the README)",
             args.sync.backfill_days,
             args.sync.categories.join(", "),
-            args.arxiv.delay_ms
+            arxiv_options.delay_ms
         );
     } else if papers == 0 {
         tracing::info!(
@@ -76,13 +122,20 @@ pub async fn serve(
         shutdown.clone(),
     ));
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    // One arXiv client, so the scheduler and on-demand fetches share one polite limiter.
-    let arxiv = Arc::new(Arxiv::new(args.arxiv.clone()));
+    // One arXiv client, so the scheduler and on-demand fetches share one polite limiter,
+    // which takes turns with the deployment's other processes through the database.
+    let arxiv = Arc::new(Arxiv::shared(arxiv_options.clone(), services.store.clone()));
+    let leader = Leadership::new(
+        services.store.clone(),
+        Duration::from_secs(args.leader_lease_secs),
+    );
+    let leading = tokio::spawn(leader.clone().run(shutdown.clone()));
     let scheduler = args.sync.enabled.then(|| {
         tokio::spawn(schedule::run(
             arxiv.clone(),
             services.store.clone(),
             args.sync.clone(),
+            leader.clone(),
             shutdown.clone(),
         ))
     });
@@ -109,6 +162,10 @@ pub async fn serve(
     state.meaning = meaning;
     state.faq = faq;
     state.base_url = args.base_url.clone();
+    state.leader = Some(leader);
+    if !args.metrics {
+        state.metrics = None;
+    }
     state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
     web::server::serve(
         listener,
@@ -123,6 +180,7 @@ pub async fn serve(
         let _ = s.await;
     }
     let _ = jobs.await;
+    let _ = leading.await;
     services.close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -151,8 +209,14 @@ async fn follow(
             syncer = take_writer(&store, &index);
         }
         let Some(syncer) = &syncer else { continue };
+        let looked = crate::domain::now_millis();
         let behind = match (store.max_seq().await, index.watermark()) {
-            (Ok(db), Ok(mark)) => db > mark.seq,
+            (Ok(db), Ok(mark)) => {
+                if db <= mark.seq {
+                    index.mark_fresh(looked);
+                }
+                db > mark.seq
+            }
             (Err(e), _) => {
                 tracing::warn!(error = %e, "cannot read the database change sequence");
                 false
@@ -164,7 +228,11 @@ async fn follow(
         };
         if behind {
             match syncer.catch_up(CommitPolicy::Now, None).await {
-                Ok(r) => tracing::info!(applied = r.applied, seq = r.seq, "indexed new papers"),
+                Ok(r) => {
+                    // Everything the database held when the tick looked is searchable now.
+                    index.mark_fresh(looked);
+                    tracing::info!(applied = r.applied, seq = r.seq, "indexed new papers");
+                }
                 Err(e) => tracing::warn!(error = %e, "indexing new papers failed"),
             }
             (last_change, compacted) = (std::time::Instant::now(), false);

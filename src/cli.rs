@@ -18,8 +18,10 @@ use serde::Serialize;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Serve(args) => crate::app::serve(&global, &args, &cli.embed, &cli.llm).await,
-        Command::Ingest(args) => crate::ingest::command::run(&global, args).await,
+        Command::Serve(args) => {
+            crate::app::serve(&global, &args, &cli.arxiv, &cli.embed, &cli.llm).await
+        }
+        Command::Ingest(args) => crate::ingest::command::run(&global, &cli.arxiv, args).await,
         Command::Import(ImportCommand::Venue(args)) => import_venue(&global, &args).await,
         Command::Import(cmd) => import_file(&global, &cmd).await,
         Command::Reindex => reindex(&global).await,
@@ -29,7 +31,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval(&args, &cli.embed).await,
         Command::Embed(args) => embed(&global, &cli.embed, &args).await,
         Command::Faq(args) => faq(&global, &cli.llm, &args).await,
+        Command::Healthcheck(args) => healthcheck(&args).await,
+        Command::Backup(args) => {
+            let bytes = crate::backup::run(&global.database_url(), &args.file).await?;
+            println!("backed up to {} ({bytes} bytes)", args.file.display());
+            Ok(())
+        }
     }
+}
+
+/// GET `/healthz` of the server listening on `args.bind`, once, within 5 s.
+async fn healthcheck(args: &crate::config::HealthcheckArgs) -> anyhow::Result<()> {
+    let mut addr = args.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let fetcher = crate::fetch::Fetcher::new(
+        crate::fetch::FetchConfig {
+            timeout: std::time::Duration::from_secs(5),
+            attempts: 1,
+            ..Default::default()
+        },
+        None,
+    );
+    let url = format!("http://{addr}/healthz");
+    let answer = fetcher.get(&url).await?;
+    anyhow::ensure!(answer.is_success(), "{url} answered HTTP {}", answer.status);
+    println!("ok");
+    Ok(())
 }
 
 async fn faq(global: &Global, opts: &LlmOptions, args: &FaqArgs) -> anyhow::Result<()> {
@@ -233,18 +262,30 @@ struct Status {
     index_dir: String,
 }
 
-/// Reports the database and the index as they are, without taking the index writer.
+/// Reports the database and the index as they are, without taking the index writer and
+/// without creating either (an index not built yet reads as empty).
 async fn status(global: &Global, args: &StatusArgs) -> anyhow::Result<()> {
-    let services = Services::open_read_only(global).await?;
-    let status = Status {
-        backend: services.store.backend(),
-        papers: services.store.count().await?,
-        database_seq: services.store.max_seq().await?,
-        index_seq: services.index.watermark()?.seq,
-        index_docs: services.index.num_docs(),
-        index_dir: services.index.dir().display().to_string(),
+    let url = global.database_url();
+    let store = crate::store::connect_existing(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::store::redact(&url)))?;
+    let dir = global.index_dir();
+    let index = if dir.exists() {
+        Some(crate::index::SearchIndex::open(&dir)?)
+    } else {
+        None
     };
-    services.close().await?;
+    let status = Status {
+        backend: store.backend(),
+        papers: store.count().await?,
+        database_seq: store.max_seq().await?,
+        index_seq: index
+            .as_ref()
+            .map_or(Ok(0), |i| i.watermark().map(|w| w.seq))?,
+        index_docs: index.as_ref().map_or(0, |i| i.num_docs()),
+        index_dir: dir.display().to_string(),
+    };
+    store.close().await;
     if args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {

@@ -22,6 +22,8 @@ pub struct Cli {
     pub embed: crate::embed::EmbedOptions,
     #[command(flatten)]
     pub llm: crate::faq::LlmOptions,
+    #[command(flatten)]
+    pub arxiv: ArxivOptions,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,9 +76,27 @@ pub enum Command {
     Eval(EvalArgs),
     /// Embed every paper not embedded yet with the configured embedder, then exit.
     Embed(crate::embed::backfill::EmbedArgs),
+    /// Copy a SQLite database, consistently, while the server runs (PostgreSQL: pg_dump).
+    Backup(BackupArgs),
+    /// Ask a running server's `/healthz` (the container's HEALTHCHECK): exit 0 when it
+    /// answers 200 within 5 s, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
     /// Write the paper FAQs of a day's list or a venue track ahead of readers (needs
     /// PAPERS_LLM_URL); FAQs stored already are skipped, so a stopped run resumes.
     Faq(crate::faq::pregen::FaqArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's address (what `serve --bind` listens on; 0.0.0.0 is asked as 127.0.0.1).
+    #[arg(long, env = "PAPERS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The copy to write; it must not exist yet.
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -84,8 +104,6 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PAPERS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    #[command(flatten)]
-    pub arxiv: ArxivOptions,
     #[command(flatten)]
     pub sync: SyncOptions,
     /// Secret for `/admin` and `/api/admin/…`; without it the admin pages are disabled.
@@ -100,6 +118,14 @@ pub struct ServeArgs {
     /// one (0: never).
     #[arg(long, env = "PAPERS_COMPACT_AFTER_SECS", default_value_t = 60)]
     pub compact_after_secs: u64,
+    /// Seconds a replica's claim to run the schedules lasts without renewal: how soon
+    /// another replica takes over from one that died (renewed every third of it).
+    #[arg(long, env = "PAPERS_LEADER_LEASE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub leader_lease_secs: u64,
+    /// Serve `GET /metrics` (Prometheus text format); `false` turns it off.
+    #[arg(long, env = "PAPERS_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
     #[command(flatten)]
     pub connections: crate::web::server::ConnectionOptions,
     #[command(flatten)]
@@ -108,8 +134,6 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    #[command(flatten)]
-    pub arxiv: ArxivOptions,
     /// Print the outcome as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -198,6 +222,11 @@ pub struct SourceArgs {
     /// Seconds between two requests to a venue source.
     #[arg(long, env = "PAPERS_VENUE_INTERVAL", default_value_t = 1.0)]
     pub venue_interval: f64,
+    /// Seconds without a heartbeat after which a running job's process counts as dead and
+    /// another replica (or the next start) resumes the job from its checkpoint.
+    #[arg(long, env = "PAPERS_JOB_STALE_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(2..=86400))]
+    pub job_stale_secs: u64,
 }
 
 impl SourceArgs {
@@ -207,6 +236,7 @@ impl SourceArgs {
             openreview_v1_url: self.openreview_v1_url.clone(),
             pmlr_url: self.pmlr_url.clone(),
             interval: std::time::Duration::from_secs_f64(self.venue_interval.clamp(0.0, 3600.0)),
+            stale: std::time::Duration::from_secs(self.job_stale_secs),
             ..Default::default()
         }
     }
@@ -310,4 +340,59 @@ pub struct EvalArgs {
     /// BM25 candidates to rerank, each scored (comma-separated; default: the server's).
     #[arg(long, value_delimiter = ',')]
     pub rerank_depths: Vec<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        let orders = [
+            &[
+                "papers",
+                "--arxiv-rss-url",
+                "http://x/rss",
+                "--data-dir",
+                "d",
+                "serve",
+            ][..],
+            &[
+                "papers",
+                "serve",
+                "--arxiv-rss-url",
+                "http://x/rss",
+                "--data-dir",
+                "d",
+            ],
+            &[
+                "papers",
+                "--data-dir",
+                "d",
+                "serve",
+                "--arxiv-rss-url",
+                "http://x/rss",
+            ],
+        ];
+        for args in orders {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.arxiv.rss_url, "http://x/rss", "{args:?}");
+            assert_eq!(cli.global.data_dir, std::path::Path::new("d"), "{args:?}");
+            assert!(matches!(cli.command, Command::Serve(_)));
+        }
+        let cli = Cli::try_parse_from([
+            "papers",
+            "ingest",
+            "arxiv-rss",
+            "cs.CL",
+            "--arxiv-delay-ms",
+            "5",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .unwrap();
+        assert_eq!(cli.arxiv.delay_ms, 5);
+        assert_eq!(cli.global.database_url.as_deref(), Some("sqlite://x.db"));
+    }
 }

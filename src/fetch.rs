@@ -1,27 +1,64 @@
 //! Outbound HTTP for every source: timeouts, a body size cap, retries with backoff that
 //! honour `Retry-After`, and an optional politeness limiter shared across the process.
 
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
 /// At most one request at a time, and the next one starts no sooner than `interval` after
-/// the previous one finished. Time is tokio's, so tests drive it with a paused clock.
-#[derive(Debug)]
+/// the previous one finished. Time is tokio's, so tests drive it with a paused clock. A
+/// limiter [`shared`](Limiter::shared) through the database extends both rules to every
+/// process on that database (every replica and command of a deployment).
 pub struct Limiter {
     interval: Duration,
     last_done: Mutex<Option<Instant>>,
+    shared: Option<SharedTurn>,
 }
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("interval", &self.interval)
+            .field("shared", &self.shared.as_ref().map(|s| s.name))
+            .finish()
+    }
+}
+
+/// The deployment-wide turn a shared limiter takes in the database before each request.
+struct SharedTurn {
+    store: Arc<dyn Store>,
+    name: &'static str,
+    /// This process (random), so that a restarted process is a new holder.
+    holder: String,
+    /// How long a turn stays taken if its process dies mid-request.
+    hold: Duration,
+}
+
+/// How often a process waiting for another's turn asks again.
+const SHARED_POLL: Duration = Duration::from_millis(100);
 
 /// Held while a request is in flight; dropping it starts the interval.
 pub struct Turn<'a> {
     last_done: MutexGuard<'a, Option<Instant>>,
+    limiter: &'a Limiter,
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         *self.last_done = Some(Instant::now());
+        if let Some(shared) = &self.limiter.shared
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (store, name, holder) = (shared.store.clone(), shared.name, shared.holder.clone());
+            let next_at = crate::domain::now_millis() + self.limiter.interval.as_millis() as i64;
+            runtime.spawn(async move {
+                if let Err(e) = store.end_turn(name, &holder, next_at).await {
+                    tracing::warn!(turn = name, error = %e, "cannot give back the shared turn");
+                }
+            });
+        }
     }
 }
 
@@ -30,6 +67,28 @@ impl Limiter {
         Arc::new(Limiter {
             interval,
             last_done: Mutex::new(None),
+            shared: None,
+        })
+    }
+
+    /// A limiter whose turn `name` is taken in `store` for every request, so that every
+    /// process on that database waits its turn; `hold` bounds how long a turn outlives a
+    /// process that died holding it.
+    pub fn shared(
+        interval: Duration,
+        store: Arc<dyn Store>,
+        name: &'static str,
+        hold: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Limiter {
+            interval,
+            last_done: Mutex::new(None),
+            shared: Some(SharedTurn {
+                store,
+                name,
+                holder: crate::domain::random_hex(8),
+                hold,
+            }),
         })
     }
 
@@ -43,7 +102,36 @@ impl Limiter {
         if let Some(done) = *last_done {
             tokio::time::sleep_until(done + self.interval).await;
         }
-        Turn { last_done }
+        if let Some(shared) = &self.shared {
+            shared.take().await;
+        }
+        Turn {
+            last_done,
+            limiter: self,
+        }
+    }
+}
+
+impl SharedTurn {
+    /// Waits until the database gives this process the turn. A database that cannot be
+    /// asked does not stop the requests: the process's own spacing still holds.
+    async fn take(&self) {
+        loop {
+            let now = crate::domain::now_millis();
+            let until = now + self.hold.as_millis() as i64;
+            match self
+                .store
+                .take_turn(self.name, &self.holder, now, until)
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => tokio::time::sleep(SHARED_POLL).await,
+                Err(e) => {
+                    tracing::warn!(turn = self.name, error = %e, "cannot take the shared turn; going on");
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -11,7 +11,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() {
     let cli = papers::config::Cli::parse();
-    papers::telemetry::init();
+    let format = match papers::telemetry::LogFormat::from_env() {
+        Ok(format) => format,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            std::process::exit(2);
+        }
+    };
+    papers::telemetry::init(format);
     if let Err(e) = papers::cli::run(cli).await {
         // Not eprintln!: that panics when stderr is a closed pipe.
         let _ = writeln!(std::io::stderr(), "error: {e:#}");

@@ -22,7 +22,7 @@ impl Services {
     /// Connects to the database (running migrations), opens the index and takes its writer
     /// unless another process holds it.
     pub async fn open(global: &Global) -> anyhow::Result<Self> {
-        let mut services = Self::open_read_only(global).await?;
+        let mut services = Self::connect(global).await?;
         services.syncer = services
             .index
             .try_writer()?
@@ -33,9 +33,34 @@ impl Services {
         Ok(services)
     }
 
-    /// Connects to the database (running migrations) and opens the index to read it as it
-    /// is, leaving its writer to other processes.
+    /// Connects to an existing database (running migrations) and opens an existing index to
+    /// read it as it is, leaving its writer to other processes. Creates nothing: a missing
+    /// SQLite file or index is an error that says how to make one.
     pub async fn open_read_only(global: &Global) -> anyhow::Result<Self> {
+        let url = global.database_url();
+        let store = store::connect_existing(&url)
+            .await
+            .with_context(|| format!("cannot open database {}", store::redact(&url)))?;
+        let dir = global.index_dir();
+        if !dir.exists() {
+            store.close().await;
+            anyhow::bail!(
+                "no search index at {}: `papers reindex` builds it from the database (so do \
+                 imports and `papers serve`), or point PAPERS_DATA_DIR at an existing one",
+                dir.display()
+            );
+        }
+        let index = SearchIndex::open(&dir)?;
+        Ok(Services {
+            store,
+            index,
+            syncer: None,
+        })
+    }
+
+    /// Connects to the database (creating a SQLite file if needed, running migrations) and
+    /// opens the index (creating it if needed), without its writer.
+    async fn connect(global: &Global) -> anyhow::Result<Self> {
         let url = global.database_url();
         let store = store::connect(&url)
             .await

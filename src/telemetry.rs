@@ -1,19 +1,95 @@
-//! Log output: compact human-readable lines on stderr, filtered by `RUST_LOG`; colours only
-//! when stderr is a terminal (not in files or the journal). A log line that cannot be
-//! written (stderr a closed pipe) is dropped: reporting it would panic the task that logged.
+//! Log output: compact human-readable lines on stderr by default, or one JSON object a line
+//! with `PAPERS_LOG_FORMAT=json`, filtered by `RUST_LOG`; colours only when stderr is a
+//! terminal. A log line that cannot be written (stderr a closed pipe) is dropped: reporting
+//! it would panic the task that logged. Each HTTP request gets an id (`x-request-id`, kept
+//! from a proxy that sent one) carried by every line logged while answering it.
 
+use axum::http::{HeaderValue, Request};
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// `PAPERS_LOG_FORMAT`: `text` (the default) or `json`.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("PAPERS_LOG_FORMAT").as_deref().map(str::trim) {
+            Err(_) | Ok("") | Ok("text") => Ok(LogFormat::Text),
+            Ok("json") => Ok(LogFormat::Json),
+            Ok(other) => Err(format!(
+                "PAPERS_LOG_FORMAT={other:?}: use `text` (the default) or `json`"
+            )),
+        }
+    }
+}
+
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("papers=info,tower_http=info,sqlx=warn,tantivy=warn"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
-        .with_target(false)
-        .compact()
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .compact()
+            .init(),
+        LogFormat::Json => builder
+            .with_ansi(false)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// Request ids: this process's random prefix and a counter (`3f9a…-42`).
+#[derive(Clone)]
+pub struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds {
+            prefix: crate::domain::random_hex(4).into(),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The span a request is answered in: its method, path and id.
+pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    )
 }

@@ -229,7 +229,7 @@ async fn unusable_database_or_data_dir_gives_one_clear_line() {
 
     let file = db.dir.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let (out, _, stderr) = run(db.papers().args(["status"]).env("PAPERS_DATA_DIR", &file));
+    let (out, _, stderr) = run(db.papers().args(["reindex"]).env("PAPERS_DATA_DIR", &file));
     assert!(!out.status.success());
     assert!(
         stderr.contains("error: cannot use index directory"),

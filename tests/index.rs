@@ -239,6 +239,8 @@ async fn status_and_search_leave_the_index_to_its_writer() {
         .unwrap();
     let database_seq = store.max_seq().await.unwrap();
     store.close().await;
+    // An empty index, made before the papers were written.
+    drop(papers::index::SearchIndex::open(&db.data_dir().join("index")).unwrap());
     // The papers are in the database only; reading leaves the index as it was.
     for _ in 0..2 {
         let (out, stdout, stderr) = run(db.papers().args(["status", "--json"]));

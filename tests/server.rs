@@ -3,39 +3,10 @@
 
 mod common;
 
-use common::{TestDb, fresh_db, get};
-use std::process::{Child, Stdio};
+use common::{fresh_db, get, serve_process as start};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A running `papers serve`, killed if the test ends before it stopped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `papers serve` on a free port with these extra variables.
-fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
-    let mut cmd = db.papers();
-    cmd.args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let (addr, lines) = common::server_address(child.stderr.take().unwrap());
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
-    Server { child, addr }
-}
 
 /// Opens a connection and sends the start of a request, never its end.
 async fn partial_request(addr: &str) -> TcpStream {
@@ -65,7 +36,9 @@ async fn stuck_and_idle_connections_are_closed_after_their_timeouts() {
     );
     assert_eq!(get(&*server.addr, b"/healthz").await.status, 200);
 
-    // Idle: a connection kept alive after its answer, and one that never sends a byte.
+    // Idle: a connection kept alive after its answer, and one that never sends a byte (on
+    // a new server: one SQLite database has one server at a time).
+    drop(server);
     let server = start(
         &db,
         &[

@@ -702,7 +702,7 @@ async fn admin_is_off_without_a_token_and_refuses_wrong_tokens_without_logging_t
     for backend in backends() {
         let db = fresh_db(backend).await;
         let config = replay.config();
-        let (mut server, addr, log) = spawn_server(&db, &config, "0", "debug");
+        let (mut server, addr, log) = spawn_server(&db, &config, "0", "debug", &[]);
         let wrong = "wrong-token-guess-1234";
         let body = r#"{"venue": "ICLR", "year": 2018}"#;
         assert_eq!(
@@ -986,6 +986,7 @@ fn spawn_server(
     config: &VenueConfig,
     interval: &str,
     log: &str,
+    env: &[(&str, &std::ffi::OsStr)],
 ) -> (
     std::process::Child,
     std::net::SocketAddr,
@@ -1001,6 +1002,7 @@ fn spawn_server(
         .env("PAPERS_PMLR_URL", &config.pmlr_url)
         .env("PAPERS_VENUE_INTERVAL", interval)
         .env("RUST_LOG", log)
+        .envs(env.iter().copied())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -1025,6 +1027,22 @@ fn spawn_server(
         }
     };
     (server, addr, reader)
+}
+
+/// Queues the ICML 2016 import (322 PMLR pages) on the server at `addr` and waits until 50
+/// are fetched; its job id.
+async fn import_icml_2016_under_way(addr: std::net::SocketAddr) -> i64 {
+    let r = api(
+        addr,
+        "POST",
+        "/api/admin/imports",
+        r#"{"venue": "ICML", "year": 2016}"#,
+        Some(TOKEN),
+    )
+    .await;
+    let id = r.json()["id"].as_i64().unwrap();
+    wait_for_job(addr, id, |j| j["fetched"].as_i64() >= Some(50)).await;
+    id
 }
 
 async fn wait_for_job(
@@ -1058,17 +1076,8 @@ async fn a_server_stopping_mid_import_queues_the_job_and_the_next_start_finishes
     for backend in backends() {
         let db = fresh_db(backend).await;
         // 322 PMLR paper pages, 20 ms apart: time enough to stop the server mid-way.
-        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0.02", "papers=info");
-        let r = api(
-            addr,
-            "POST",
-            "/api/admin/imports",
-            r#"{"venue": "ICML", "year": 2016}"#,
-            Some(TOKEN),
-        )
-        .await;
-        let id = r.json()["id"].as_i64().unwrap();
-        wait_for_job(addr, id, |j| j["fetched"].as_i64() >= Some(50)).await;
+        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0.02", "papers=info", &[]);
+        let id = import_icml_2016_under_way(addr).await;
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
             .arg(server.id().to_string())
@@ -1086,7 +1095,7 @@ async fn a_server_stopping_mid_import_queues_the_job_and_the_next_start_finishes
         assert!(job.checkpoint.is_some() && job.fetched < 322, "{job:?}");
         store.close().await;
 
-        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0", "papers=info");
+        let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0", "papers=info", &[]);
         let job = wait_for_job(addr, id, |j| {
             j["status"] == "done" || j["status"] == "failed"
         })
@@ -1104,4 +1113,67 @@ async fn a_server_stopping_mid_import_queues_the_job_and_the_next_start_finishes
             .status();
         server.wait().unwrap();
     }
+}
+
+/// Two replicas on one PostgreSQL database: the job is claimed by one; that replica is killed
+/// (SIGKILL) mid-import; the other finds its heartbeat stale, resumes it from its checkpoint
+/// and finishes it, with every paper stored once and searchable on the replica that ran it
+/// as soon as the job says done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_job_leaves_it_to_another_without_duplicates() {
+    let Some(shared) = shared_dir() else { return };
+    if !backends().contains(&"postgres") {
+        eprintln!("NOTE: replicas need PostgreSQL (TEST_DATABASE_URL): NOT tested");
+        return;
+    }
+    let replay = replay::start(&shared.join("data")).await;
+    let db = fresh_db("postgres").await;
+    let dirs: Vec<_> = ["a", "b"].iter().map(|n| db.dir.path().join(n)).collect();
+    let stale: &std::ffi::OsStr = "3".as_ref();
+    let replica = |dir: &std::path::PathBuf, interval| {
+        let env = [
+            ("PAPERS_DATA_DIR", dir.as_os_str()),
+            ("PAPERS_JOB_STALE_SECS", stale),
+        ];
+        spawn_server(&db, &replay.config(), interval, "papers=info", &env)
+    };
+    let (mut first, first_addr, _) = replica(&dirs[0], "0.02");
+    let id = import_icml_2016_under_way(first_addr).await;
+    // The second replica starts while the first runs the job: it must not take it.
+    let (mut second, second_addr, _) = replica(&dirs[1], "0");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let job = api(
+        second_addr,
+        "GET",
+        &format!("/api/admin/imports/{id}"),
+        "",
+        Some(TOKEN),
+    )
+    .await
+    .json();
+    assert_eq!(job["status"], "running", "{job}");
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let job = wait_for_job(second_addr, id, |j| {
+        j["status"] == "done" || j["status"] == "failed"
+    })
+    .await;
+    assert_eq!(
+        (job["status"].as_str(), job["fetched"].as_i64()),
+        (Some("done"), Some(322)),
+        "{job}"
+    );
+    assert!(job["message"].as_str().unwrap_or("").contains("resumed") || job["fetched"] == 322);
+    // Done means searchable on the replica that finished it: every paper, each once.
+    let r = get(second_addr, b"/api/search?venue=ICML&limit=1").await;
+    assert_eq!(r.json()["total"], 322, "{}", r.body);
+    let store = papers::store::connect(&db.url).await.unwrap();
+    assert_eq!(store.count().await.unwrap(), 322);
+    store.close().await;
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(second.id().to_string())
+        .status();
+    second.wait().unwrap();
 }

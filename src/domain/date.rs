@@ -124,6 +124,13 @@ impl Date {
     }
 }
 
+/// Now, in milliseconds since 1970.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Now in UTC as `2026-11-28T18:04:05Z`.
 pub fn utc_timestamp() -> String {
     utc_timestamp_at(std::time::SystemTime::now())

@@ -3,11 +3,13 @@
 mod announcement;
 mod arxiv_id;
 mod date;
+mod random;
 pub mod taxonomy;
 
 pub use announcement::{AnnounceKind, Announcement};
 pub use arxiv_id::{ArxivId, IdError};
-pub use date::{Date, DateError, utc_timestamp, utc_timestamp_at};
+pub use date::{Date, DateError, now_millis, utc_timestamp, utc_timestamp_at};
+pub use random::random_hex;
 
 use serde::{Deserialize, Serialize};
 

@@ -231,6 +231,11 @@ impl FaqService {
         self.concurrency
     }
 
+    /// Generations waiting for a free slot.
+    pub fn waiting(&self) -> usize {
+        self.shared.lock().map_or(0, |s| s.waiting.len())
+    }
+
     /// Longest wait for an answer once its slot is free.
     pub fn timeout(&self) -> Duration {
         self.timeout

@@ -77,6 +77,9 @@ pub struct SearchIndex {
     totals: std::sync::Arc<std::sync::Mutex<Option<(u64, Facets)>>>,
     /// Each segment's facet values, laid out once for counting.
     facet_cache: facets::FacetCache,
+    /// When (ms since 1970) this process last saw the index hold everything the database
+    /// held at that moment; 0 before it first did.
+    fresh_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl SearchIndex {
@@ -117,6 +120,7 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             totals: Default::default(),
             facet_cache: Default::default(),
+            fresh_at: Default::default(),
         })
     }
 
@@ -140,6 +144,19 @@ impl SearchIndex {
             Err(TantivyError::LockFailure(..)) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Records that at `at` (ms since 1970) the index held every change the database had.
+    pub fn mark_fresh(&self, at: i64) {
+        self.fresh_at
+            .fetch_max(at, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Seconds since the index last held every change the database had (`None` before it
+    /// first did in this process): how far searches here may trail writes made anywhere.
+    pub fn lag_seconds(&self) -> Option<f64> {
+        let at = self.fresh_at.load(std::sync::atomic::Ordering::Relaxed);
+        (at > 0).then(|| (crate::domain::now_millis() - at).max(0) as f64 / 1000.0)
     }
 
     /// Makes the latest commit visible to searches now instead of after the reload delay.

@@ -2,17 +2,17 @@
 
 use super::daily::{self, SyncStatus};
 use super::harvest::{self, HarvestOptions, HarvestReport};
-use super::{Arxiv, IngestError};
+use super::{Arxiv, ArxivOptions, IngestError};
 use crate::config::{Global, IngestArgs, IngestSource};
 use crate::domain::ArxivId;
 use crate::progress::Progress;
 use crate::services::Services;
 use serde::Serialize;
 
-pub async fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
+pub async fn run(global: &Global, options: &ArxivOptions, args: IngestArgs) -> anyhow::Result<()> {
     let services = Services::open(global).await?;
     services.catch_up().await?;
-    let arxiv = Arxiv::new(args.arxiv.clone());
+    let arxiv = Arxiv::shared(options.clone(), services.store.clone());
     // The index follows the database while the source is read.
     let written = std::sync::Arc::new(tokio::sync::Notify::new());
     let follower = services

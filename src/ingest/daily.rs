@@ -38,9 +38,34 @@ pub struct SyncStatus {
     pub errors: Vec<String>,
     /// When the server's scheduler runs next (UTC).
     pub next_run: Option<String>,
+    /// A run is under way (started at `started`); the other fields are the last run's.
+    #[serde(default)]
+    pub running: bool,
+    /// When the current streak of failed runs began (UTC); `None` after a good run.
+    #[serde(default)]
+    pub failing_since: Option<String>,
 }
 
 impl SyncStatus {
+    /// What to show while a run goes on: the last run's outcome, marked running since now.
+    pub fn begun(last: Option<SyncStatus>) -> SyncStatus {
+        SyncStatus {
+            running: true,
+            started: Some(crate::domain::utc_timestamp()),
+            ..last.unwrap_or_default()
+        }
+    }
+
+    /// Carries the start of a failure streak over from the run before this one.
+    pub fn follow(mut self, before: &SyncStatus) -> SyncStatus {
+        self.failing_since = if self.ok {
+            None
+        } else {
+            before.failing_since.clone().or(self.started.clone())
+        };
+        self
+    }
+
     fn finish(mut self) -> Self {
         self.ok = self.errors.is_empty();
         self.finished = Some(crate::domain::utc_timestamp());

@@ -23,6 +23,7 @@ const IDS_PER_REQUEST: usize = 100;
 pub struct ArxivOptions {
     /// OAI-PMH base URL.
     #[arg(
+        global = true,
         long = "arxiv-oai-url",
         env = "PAPERS_ARXIV_OAI_URL",
         default_value = "https://oaipmh.arxiv.org/oai"
@@ -30,6 +31,7 @@ pub struct ArxivOptions {
     pub oai_url: String,
     /// arXiv API query URL (Atom).
     #[arg(
+        global = true,
         long = "arxiv-api-url",
         env = "PAPERS_ARXIV_API_URL",
         default_value = "https://export.arxiv.org/api/query"
@@ -37,13 +39,16 @@ pub struct ArxivOptions {
     pub api_url: String,
     /// Base of the per-category RSS feeds.
     #[arg(
+        global = true,
         long = "arxiv-rss-url",
         env = "PAPERS_ARXIV_RSS_URL",
         default_value = "https://rss.arxiv.org/rss"
     )]
     pub rss_url: String,
-    /// Milliseconds between requests to arXiv (its terms ask for 3 s), across the process.
+    /// Milliseconds between requests to arXiv (its terms ask for 3 s), across every process
+    /// on the database.
     #[arg(
+        global = true,
         long = "arxiv-delay-ms",
         env = "PAPERS_ARXIV_DELAY_MS",
         default_value_t = 3000
@@ -52,6 +57,7 @@ pub struct ArxivOptions {
     /// Retries of a failed request (connection errors, timeouts, 429 and 5xx), with
     /// doubling backoff from 5 s, or after the server's `Retry-After`.
     #[arg(
+        global = true,
         long = "arxiv-retries",
         env = "PAPERS_ARXIV_RETRIES",
         default_value_t = 4
@@ -88,16 +94,25 @@ pub struct Arxiv {
 }
 
 impl Arxiv {
-    pub fn new(options: ArxivOptions) -> Self {
+    /// A client with a limiter of its own process only, and this fetch configuration (the
+    /// tests shorten its timeouts).
+    pub fn with_fetch_config(options: ArxivOptions, config: FetchConfig) -> Self {
+        let limiter = Limiter::new(Duration::from_millis(options.delay_ms));
+        Arxiv {
+            fetcher: Fetcher::new(config, Some(limiter)),
+            options,
+        }
+    }
+
+    /// A client whose requests take turns with every other process on `store`'s database:
+    /// arXiv counts one deployment's replicas and commands as one client.
+    pub fn shared(options: ArxivOptions, store: Arc<dyn crate::store::Store>) -> Self {
         let config = FetchConfig {
             attempts: options.retries + 1,
             ..FetchConfig::default()
         };
-        Self::with_fetch_config(options, config)
-    }
-
-    pub fn with_fetch_config(options: ArxivOptions, config: FetchConfig) -> Self {
-        let limiter = Limiter::new(Duration::from_millis(options.delay_ms));
+        let delay = Duration::from_millis(options.delay_ms);
+        let limiter = Limiter::shared(delay, store, "arxiv", config.timeout + delay);
         Arxiv {
             fetcher: Fetcher::new(config, Some(limiter)),
             options,

@@ -1,8 +1,10 @@
-//! The server's sync scheduler: a catch-up at start, then one run a day after arXiv's
-//! announcements, an hour later again after a failed run; one log line per run.
+//! The server's sync scheduler: on the replica that leads, a catch-up when it starts leading,
+//! then one run a day after arXiv's announcements, an hour later again after a failed run;
+//! one log line per run.
 
 use super::Arxiv;
 use super::daily;
+use crate::leader::Leadership;
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -45,19 +47,34 @@ fn until_next(now: u64, hour_utc: u8) -> Duration {
     Duration::from_secs(next - now)
 }
 
-/// Runs until `shutdown`.
+/// Runs until `shutdown`; syncs only while `leader` leads.
 pub async fn run(
     arxiv: Arc<Arxiv>,
     store: Arc<dyn Store>,
     options: SyncOptions,
+    leader: Arc<Leadership>,
     shutdown: CancellationToken,
 ) {
-    tracing::info!(categories = ?options.categories, hour_utc = options.hour_utc, "arXiv sync scheduled (catch-up now)");
+    tracing::info!(categories = ?options.categories, hour_utc = options.hour_utc, "arXiv sync scheduled (catch-up as soon as this replica leads)");
     loop {
-        let mut status = tokio::select! {
+        tokio::select! {
             _ = shutdown.cancelled() => return,
+            _ = leader.until_leading() => {}
+        }
+        let before = daily::SyncStatus::load(store.as_ref()).await.ok().flatten();
+        let begun = daily::SyncStatus::begun(before.clone());
+        if let Err(e) = begun.save(store.as_ref()).await {
+            tracing::warn!(error = %e, "cannot record the sync status");
+        }
+        let status = tokio::select! {
+            _ = shutdown.cancelled() => {
+                let stopped = daily::SyncStatus { running: false, ..begun };
+                let _ = stopped.save(store.as_ref()).await;
+                return;
+            }
             s = daily::sync(&arxiv, store.as_ref(), &options.categories, options.backfill_days) => s,
         };
+        let mut status = status.follow(&before.unwrap_or_default());
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -11,6 +11,7 @@ mod venues;
 
 use crate::domain::{Announcement, Date, Paper};
 use async_trait::async_trait;
+use std::str::FromStr;
 use std::sync::Arc;
 
 pub use batch::BatchOutcome;
@@ -157,6 +158,9 @@ pub trait Store: Send + Sync {
     /// The latest jobs, newest first.
     async fn jobs(&self, limit: i64) -> StoreResult<Vec<Job>>;
 
+    /// How many jobs are in each state (states with none left out).
+    async fn job_counts(&self) -> StoreResult<Vec<(String, i64)>>;
+
     /// Takes the oldest queued job and marks it running, atomically: two workers never
     /// get the same job.
     async fn claim_job(&self) -> StoreResult<Option<Job>>;
@@ -175,6 +179,22 @@ pub trait Store: Send + Sync {
     /// Queues a failed or cancelled job again (it resumes from its checkpoint); `false`
     /// when it was in neither state.
     async fn retry_job(&self, id: i64) -> StoreResult<bool>;
+
+    /// Takes the deployment-wide turn `name` for `holder` until `held_until` (ms since 1970)
+    /// if it is free at `now` (never taken, released, expired, or already this holder's) and
+    /// `next_at` has passed; `false` when another holder has it or it is too early. Renewing
+    /// a turn one holds is taking it again.
+    async fn take_turn(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        held_until: i64,
+    ) -> StoreResult<bool>;
+
+    /// Gives the turn back (if `holder` still has it); the next holder may take it from
+    /// `next_at` on.
+    async fn end_turn(&self, name: &str, holder: &str, next_at: i64) -> StoreResult<()>;
 
     /// Queues a running job again (its process is stopping), with `reason` as its message.
     async fn requeue_job(&self, id: i64, reason: &str) -> StoreResult<()>;
@@ -212,6 +232,31 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
             redact(url)
         )))
     }
+}
+
+/// Opens the database the URL names only if it exists, for commands that only read: a
+/// missing SQLite file is an error saying how to make one, not a new empty database.
+pub async fn connect_existing(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if let Some(file) = sqlite_file(url)?
+        && !file.exists()
+    {
+        return Err(StoreError::Config(format!(
+            "no database at {}: import papers (`papers import …`) or start `papers serve` \
+             first, or point PAPERS_DATA_DIR / PAPERS_DATABASE_URL at an existing one",
+            file.display()
+        )));
+    }
+    connect(url).await
+}
+
+/// The file a `sqlite:` URL names (`None` for other databases and in-memory SQLite).
+pub fn sqlite_file(url: &str) -> StoreResult<Option<std::path::PathBuf>> {
+    if !url.starts_with("sqlite:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    Ok((file.as_os_str() != ":memory:").then(|| file.to_path_buf()))
 }
 
 /// The URL with any password replaced, for logs and error messages.

@@ -1,8 +1,8 @@
 //! The production backend: PostgreSQL, each batch written as arrays in one statement.
 
-use super::StoreResult;
 use super::row::{COLUMNS, NewRow};
 use super::sql::{Backend, SqlStore, UPSERT_TAIL};
+use super::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres};
 use std::str::FromStr;
@@ -93,14 +93,34 @@ impl Backend for Postgres {
     }
 }
 
+/// A database that does not exist (SQLSTATE 3D000) becomes one line naming the command that
+/// creates it; other errors pass through.
+fn missing_database(e: sqlx::Error, options: &PgConnectOptions) -> StoreError {
+    let missing = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
+    if !missing {
+        return e.into();
+    }
+    let name = options.get_database().unwrap_or(options.get_username());
+    StoreError::Config(format!(
+        "PostgreSQL database {name:?} does not exist on {}:{}; create it with \
+         `createdb -h {} -p {} -U {} {name}` (or `CREATE DATABASE {name};` in psql)",
+        options.get_host(),
+        options.get_port(),
+        options.get_host(),
+        options.get_port(),
+        options.get_username(),
+    ))
+}
+
 /// Connects to the PostgreSQL database the URL names and migrates it.
 pub(super) async fn connect(url: &str) -> StoreResult<SqlStore<Postgres>> {
     let options = PgConnectOptions::from_str(url)?;
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await?;
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| missing_database(e, &options))?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
     Ok(SqlStore { pool })
 }

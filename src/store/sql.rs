@@ -353,6 +353,49 @@ where
             .collect()
     }
 
+    async fn job_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let sql = "SELECT status, COUNT(*) FROM jobs GROUP BY status";
+        Ok(sqlx::query_as::<DB, (String, i64)>(sql)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn take_turn(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        held_until: i64,
+    ) -> StoreResult<bool> {
+        // One statement, so two processes racing for a free turn cannot both win: the
+        // update's condition is checked against the row as the winner left it.
+        let sql = "INSERT INTO turns (name, holder, held_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             held_until = excluded.held_until \
+             WHERE (turns.holder = excluded.holder OR turns.held_until < $4) \
+             AND turns.next_at <= $4 \
+             RETURNING holder";
+        let taken = sqlx::query_scalar::<DB, String>(sql)
+            .bind(name.to_string())
+            .bind(holder.to_string())
+            .bind(held_until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(taken.is_some())
+    }
+
+    async fn end_turn(&self, name: &str, holder: &str, next_at: i64) -> StoreResult<()> {
+        let sql = "UPDATE turns SET held_until = 0, next_at = $3 WHERE name = $1 AND holder = $2";
+        sqlx::query::<DB>(sql)
+            .bind(name.to_string())
+            .bind(holder.to_string())
+            .bind(next_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn claim_job(&self) -> StoreResult<Option<Job>> {
         // The status test is repeated outside the subquery: of two workers that picked the
         // same row, the second finds it no longer queued and updates nothing.

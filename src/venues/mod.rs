@@ -116,6 +116,9 @@ pub struct VenueConfig {
     /// Pause between two requests to one source.
     pub interval: Duration,
     pub fetch: FetchConfig,
+    /// A running job whose heartbeat is older than this lost its process (a replica killed,
+    /// say): it is queued again and resumes from its checkpoint. A page takes far less.
+    pub stale: Duration,
 }
 
 impl Default for VenueConfig {
@@ -126,6 +129,7 @@ impl Default for VenueConfig {
             pmlr_url: "https://proceedings.mlr.press".into(),
             interval: Duration::from_secs(1),
             fetch: FetchConfig::default(),
+            stale: Duration::from_secs(120),
         }
     }
 }

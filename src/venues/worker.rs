@@ -10,9 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often an idle worker looks for queued jobs.
 const POLL: Duration = Duration::from_secs(1);
-/// A running job whose heartbeat is older than this lost its process; it is queued again
-/// and resumes from its checkpoint. A page takes far less.
-pub const STALE: Duration = Duration::from_secs(120);
+/// Longest a finished job waits for the index before it is marked done anyway.
+const SEARCHABLE_WAIT: Duration = Duration::from_secs(60);
 
 /// The job kind of a venue import.
 pub const KIND: &str = "venue";
@@ -35,7 +34,7 @@ impl Worker {
                 _ = shutdown.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            let stale_before = now() - STALE.as_secs() as i64;
+            let stale_before = now() - self.config.stale.as_secs() as i64;
             let reason = "resumed: the process running it stopped";
             match self.store.requeue_stale_jobs(stale_before, reason).await {
                 Ok(0) => {}
@@ -86,6 +85,7 @@ impl Worker {
                 tracing::info!(job = job.id, %outcome, "job cancelled");
             }
             Ok(outcome) => {
+                self.until_searchable().await;
                 tracing::info!(job = job.id, %outcome, "job done");
                 self.store.finish_job(job.id, JobStatus::Done, None).await?;
             }
@@ -98,6 +98,27 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Waits until this replica's index holds every change the database has now (what the
+    /// job wrote included), so that a job's `done` means searchable here; gives up after
+    /// [`SEARCHABLE_WAIT`]. Only where this process follows the database into its index
+    /// (`serve` does; a process without the index writer cannot).
+    async fn until_searchable(&self) {
+        if self.index.lag_seconds().is_none() {
+            return;
+        }
+        let Ok(target) = self.store.max_seq().await else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + SEARCHABLE_WAIT;
+        while self.index.watermark().is_ok_and(|w| w.seq < target) {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(seq = target, "the index has not caught up with the job yet");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn execute(&self, job: &Job) -> anyhow::Result<Outcome> {

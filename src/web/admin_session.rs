@@ -23,9 +23,7 @@ pub struct Sessions {
 impl Sessions {
     /// A new session's id: 32 random bytes as hex.
     pub fn start(&self) -> String {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the operating system gives random bytes");
-        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::domain::random_hex(32);
         let now = Instant::now();
         let mut live = self.live.lock().expect("not poisoned");
         live.retain(|_, expires| *expires > now);

@@ -274,15 +274,28 @@ pub struct Readiness {
     ready: bool,
     database_seq: i64,
     index_seq: i64,
+    /// Database changes not in this replica's index yet.
+    lag: i64,
+    /// Seconds since this replica's index last held every change the database had (null
+    /// before it first did).
+    lag_seconds: Option<f64>,
 }
 
-/// 200 when the database answers and the index has caught up with it, else 503.
+/// How far a replica that follows the database may trail it and still take requests: an
+/// import elsewhere keeps the sequence ahead of every index for its whole length, yet each
+/// replica indexes what it sees within a second.
+const READY_LAG_SECONDS: f64 = 10.0;
+
+/// 200 when the database answers and the index has caught up with it (or follows it, at
+/// most [`READY_LAG_SECONDS`] behind), else 503.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let database_seq = state.store.max_seq().await;
     let index_seq = state.index.watermark().map(|w| w.seq);
     match (database_seq, index_seq) {
         (Ok(database_seq), Ok(index_seq)) => {
-            let ready = index_seq >= database_seq;
+            let lag_seconds = state.index.lag_seconds();
+            let ready =
+                index_seq >= database_seq || lag_seconds.is_some_and(|s| s <= READY_LAG_SECONDS);
             let status = if ready {
                 StatusCode::OK
             } else {
@@ -292,6 +305,8 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_jso
                 ready,
                 database_seq,
                 index_seq,
+                lag: (database_seq - index_seq).max(0),
+                lag_seconds,
             };
             (status, Json(serde_json::to_value(body).unwrap_or_default()))
         }

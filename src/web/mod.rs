@@ -4,11 +4,13 @@ mod admin;
 mod admin_faq;
 mod admin_session;
 mod api;
+mod assets;
 mod days;
 mod error;
 mod faq;
 mod feeds;
 pub mod links;
+pub mod metrics;
 mod on_demand;
 mod pages;
 pub mod params;
@@ -30,7 +32,7 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::ServeDir;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -64,6 +66,10 @@ pub struct AppState {
     /// `PAPERS_BASE_URL` (`https://papers.example.org`, no trailing slash): the address
     /// absolute links use instead of the request's Host header.
     pub base_url: Option<String>,
+    /// Request counters and the `/metrics` exposition; `None` when `PAPERS_METRICS=false`.
+    pub metrics: Option<Arc<metrics::Metrics>>,
+    /// This replica's claim to run the schedules (`None` outside `serve`).
+    pub leader: Option<Arc<crate::leader::Leadership>>,
 }
 
 impl AppState {
@@ -78,6 +84,8 @@ impl AppState {
             meaning: None,
             faq: None,
             base_url: None,
+            metrics: Some(Arc::default()),
+            leader: None,
         }
     }
 
@@ -143,7 +151,6 @@ async fn deadline(request: axum::extract::Request, next: axum::middleware::Next)
 
 /// The one router: the server and the tests both build it here.
 pub fn router(state: AppState) -> Router {
-    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     let header =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
     Router::new()
@@ -162,20 +169,27 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
+        .route("/metrics", get(metrics::scrape))
         .merge(admin::router())
         .merge(admin_faq::router())
         .merge(venues::router())
         .merge(similar::routes())
-        .nest_service("/static", ServeDir::new(static_dir))
+        .route("/static/{*path}", get(assets::file))
         .fallback(|| async { error::PageError(AppError::NotFound) })
-        .with_state(state)
+        .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(deadline))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(
+            crate::telemetry::RequestIds::default(),
+        ))
         // After the layers above, so that the errors they make become JSON too.
         .layer(axum::middleware::from_fn(error::api_errors_as_json))
+        // Counts what the client got, the rewritten errors included.
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         // Outermost, so that every response carries them, the errors rewritten just above
         // included.
         .layer(header(

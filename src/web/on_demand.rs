@@ -17,11 +17,17 @@ const MAX_WAITING: usize = 8;
 const MISS_TTL: Duration = Duration::from_secs(3600);
 /// Misses remembered at most (the memory is cleared when full).
 const MAX_MISSES: usize = 10_000;
+/// Longest a page waits for arXiv (its turn included) before answering 502.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed fetch, pages answer 502 at once for this long instead of waiting again.
+const DOWN_FOR: Duration = Duration::from_secs(60);
 
 pub struct OnDemand {
     arxiv: Arc<Arxiv>,
     slots: Semaphore,
     misses: Mutex<HashMap<String, Instant>>,
+    /// When the last fetch failed (and its UTC time), if it did.
+    down: Mutex<Option<(Instant, String)>>,
 }
 
 impl OnDemand {
@@ -30,6 +36,7 @@ impl OnDemand {
             arxiv,
             slots: Semaphore::new(MAX_WAITING),
             misses: Mutex::new(HashMap::new()),
+            down: Mutex::new(None),
         }
     }
 
@@ -44,16 +51,28 @@ impl OnDemand {
                 "busy: too many papers are being fetched from arXiv; retry in a few seconds".into(),
             )
         })?;
-        let found = self
-            .arxiv
-            .fetch_ids(std::slice::from_ref(id))
-            .await
-            .map_err(|e| {
-                tracing::warn!(%id, error = %e, "fetching a paper from arXiv failed");
-                AppError::Upstream(format!(
+        if let Some(since) = self.recently_down() {
+            return Err(AppError::Upstream(format!(
+                "arXiv could not be reached at {since} (UTC), so {id} is not here yet; try \
+                 again in a minute"
+            )));
+        }
+        let fetch = self.arxiv.fetch_ids(std::slice::from_ref(id));
+        let found = match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
+            Ok(Ok(found)) => found,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {} s", FETCH_TIMEOUT.as_secs()),
+                };
+                tracing::warn!(%id, error = %why, "fetching a paper from arXiv failed");
+                *self.down.lock().expect("never poisoned") =
+                    Some((Instant::now(), crate::domain::utc_timestamp()));
+                return Err(AppError::Upstream(format!(
                     "arXiv could not be reached for {id}; try again later"
-                ))
-            })?;
+                )));
+            }
+        };
         let Some(paper) = found.into_iter().find(|p| p.id == id.as_str()) else {
             let mut misses = self.misses.lock().expect("the miss list is never poisoned");
             if misses.len() >= MAX_MISSES {
@@ -64,6 +83,14 @@ impl OnDemand {
         };
         store.upsert_batch(std::slice::from_ref(&paper)).await?;
         Ok(Some(paper))
+    }
+
+    /// The time of the last failed fetch, if it was less than [`DOWN_FOR`] ago.
+    fn recently_down(&self) -> Option<String> {
+        let down = self.down.lock().expect("never poisoned");
+        down.as_ref()
+            .filter(|(at, _)| at.elapsed() < DOWN_FOR)
+            .map(|(_, utc)| utc.clone())
     }
 
     fn is_known_miss(&self, id: &str) -> bool {

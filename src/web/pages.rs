@@ -33,6 +33,8 @@ struct HomePage {
     count: i64,
     latest: Vec<PaperView>,
     categories: Vec<FacetLink>,
+    /// The arXiv sync's state (text, is a warning), once a sync has run.
+    sync: Option<(String, bool)>,
 }
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
@@ -52,14 +54,54 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageErr
             active: false,
         })
         .collect();
+    let sync = crate::ingest::daily::SyncStatus::load(state.store.as_ref())
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map(|s| sync_line(&s));
     render(
         &HomePage {
             count,
             latest: latest.iter().map(PaperView::new).collect(),
             categories,
+            sync,
         },
         &state,
     )
+}
+
+/// The home page's line on the arXiv sync, and whether it is a warning.
+fn sync_line(s: &crate::ingest::daily::SyncStatus) -> (String, bool) {
+    // `2026-11-28T18:04:05Z` → `2026-11-28 18:04 UTC`.
+    let at = |t: &Option<String>| match t.as_deref() {
+        Some(t) if t.len() >= 16 => format!("{} UTC", &t[..16].replace('T', " ")),
+        Some(t) => t.to_string(),
+        None => "–".to_string(),
+    };
+    if s.running {
+        (
+            format!("Fetching new papers from arXiv (since {})…", at(&s.started)),
+            false,
+        )
+    } else if !s.ok {
+        let since = at(&s.failing_since.clone().or(s.started.clone()));
+        let why = s
+            .errors
+            .first()
+            .map_or(String::new(), |e| format!(" ({e})"));
+        let line = format!(
+            "arXiv unreachable since {since}{why}; next try {}. Without network, import a \
+             snapshot instead: papers import arxiv-snapshot FILE",
+            at(&s.next_run)
+        );
+        (line, true)
+    } else {
+        let line = format!(
+            "Synced with arXiv at {}; next at {}.",
+            at(&s.finished),
+            at(&s.next_run)
+        );
+        (line, false)
+    }
 }
 
 #[derive(Template)]

@@ -191,6 +191,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            (n.trim() == name).then(|| v.trim())
+        })
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
@@ -265,10 +273,66 @@ pub fn server_address(
     let mut lines = std::io::BufReader::new(stderr).lines();
     loop {
         let line = lines.next().expect("server logs its address").unwrap();
+        // Plain text or a JSON log line: the address ends at a quote or a space.
         if let Some(rest) = line.split("listening on http://").nth(1) {
-            return (rest.trim().to_string(), lines);
+            let addr = rest.split(['"', ' ']).next().unwrap_or_default();
+            return (addr.trim().to_string(), lines);
         }
     }
+}
+
+/// A running `papers serve`, killed if the test ends before it stopped; the log lines it
+/// wrote after its address are kept in `logs`.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `papers serve` for `db` on a free port with these extra variables.
+pub fn serve_process(db: &TestDb, env: &[(&str, &str)]) -> ServeProcess {
+    let mut cmd = db.papers();
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (addr, lines) = server_address(child.stderr.take().unwrap());
+    let logs: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+    let kept = std::sync::Arc::clone(&logs);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    ServeProcess { child, addr, logs }
+}
+
+/// Whether Python can import `module` (PyPI's `package`, which `.ci/run` installs): outside
+/// CI a missing one is noted and the check that needs it skipped; under `CI=true` it fails.
+pub fn python_module(module: &str, package: &str) -> bool {
+    let available = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but {package} is missing (pip install {package})"
+        );
+        eprintln!("NOTE: {package} not installed: the check that needs it did NOT run");
+    }
+    available
 }
 
 /// GETs an API URL, checks it answered 200 and returns its JSON.

@@ -31,6 +31,7 @@ impl Replay {
                 backoff: std::time::Duration::from_millis(10),
                 ..Default::default()
             },
+            ..Default::default()
         }
     }
 }
