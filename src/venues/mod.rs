@@ -20,7 +20,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where a venue edition is read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// OpenReview API v2 (`PAPERS_OPENREVIEW_URL`): ICLR 2024 on, ICML 2023 on.

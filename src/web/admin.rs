@@ -169,10 +169,12 @@ impl From<Job> for JobView {
 /// (`openreview`, `openreview-v1`, `pmlr`) and `include_rejected`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartImport {
+    /// `ICLR` or `ICML` (any case).
+    #[schema(pattern = "^\\s*([Ii][Cc][Ll][Rr]|[Ii][Cc][Mm][Ll])\\s*$")]
     venue: String,
+    #[schema(minimum = 2013, maximum = 2100)]
     year: u16,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     source: Option<Source>,
     #[serde(default)]
     include_rejected: bool,
@@ -219,11 +221,7 @@ pub async fn api_start(
     State(state): State<AppState>,
     body: Result<Json<StartImport>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), AppError> {
-    // A chunked body stops at the limit while being read: that is 413 too, not a bad body.
-    let Json(body) = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(super::MAX_BODY),
-        _ => AppError::BadRequest(e.body_text()),
-    })?;
+    let Json(body) = body?;
     let job = start(&state, body).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -263,10 +261,11 @@ pub async fn api_list(
 #[utoipa::path(
     get,
     path = "/api/admin/imports/{id}",
-    params(("id" = i64, Path, description = "Job id")),
+    params(("id" = i64, Path, description = "Job id", minimum = 1, maximum = 2147483647)),
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The job", body = JobView),
+        (status = 400, description = "Not a job id", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong token", body = super::error::ErrorBody),
         (status = 404, description = "No such job", body = super::error::ErrorBody),
     )
@@ -286,12 +285,13 @@ pub async fn api_job(
     post,
     path = "/api/admin/imports/{id}/{action}",
     params(
-        ("id" = i64, Path, description = "Job id"),
-        ("action" = String, Path, description = "`cancel` or `retry`"),
+        ("id" = i64, Path, description = "Job id", minimum = 1, maximum = 2147483647),
+        ("action" = String, Path, description = "`cancel` or `retry`", pattern = "^(cancel|retry)$"),
     ),
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The job after the action", body = JobView),
+        (status = 400, description = "Not a job id", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong token", body = super::error::ErrorBody),
         (status = 404, description = "No such job or action", body = super::error::ErrorBody),
         (status = 409, description = "The job is not in a state the action applies to", body = super::error::ErrorBody),

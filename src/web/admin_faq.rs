@@ -105,8 +105,9 @@ async fn start(state: &AppState, body: StartFaq) -> Result<RunStatus, AppError> 
 pub async fn api_start(
     _: Authorized,
     State(state): State<AppState>,
-    Json(body): Json<StartFaq>,
+    body: Result<Json<StartFaq>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
+    let Json(body) = body?;
     let status = start(&state, body).await?;
     Ok((StatusCode::ACCEPTED, Json(status)).into_response())
 }

@@ -82,6 +82,17 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
+/// A JSON body that could not be read: 413 when it passed the size limit (a chunked body
+/// stops there while being read), else 400 with what was wrong (content type, syntax, fields).
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(super::MAX_BODY),
+            _ => AppError::BadRequest(e.body_text()),
+        }
+    }
+}
+
 impl From<crate::index::IndexError> for AppError {
     fn from(e: crate::index::IndexError) -> Self {
         AppError::Internal(e.into())

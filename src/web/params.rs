@@ -20,8 +20,8 @@ pub struct SearchParams {
     /// that paper.
     #[serde(default)]
     pub q: String,
-    /// Page number, from 1.
-    #[param(minimum = 1)]
+    /// Page number, from 1; hits past the 10,000th are not served (page × limit ≤ 10,000 + limit).
+    #[param(minimum = 1, maximum = 10001)]
     pub page: Option<usize>,
     /// Hits per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -34,9 +34,11 @@ pub struct SearchParams {
     pub venue: Option<String>,
     /// Comma-separated tracks (`Oral,Spotlight`): venue papers of any of them.
     pub track: Option<String>,
-    /// `YYYY-MM-DD`: first submitted on or after.
+    /// `YYYY-MM-DD`: first submitted on or after (empty: no bound).
+    #[param(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub from: Option<String>,
-    /// `YYYY-MM-DD`: first submitted on or before.
+    /// `YYYY-MM-DD`: first submitted on or before (empty: no bound).
+    #[param(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub to: Option<String>,
     /// Rerank the best BM25 hits by meaning (when an embedder is configured; default from
     /// the server's configuration).
@@ -69,11 +71,15 @@ impl SearchParams {
             None => Vec::new(),
         };
         let date = |name: &str, raw: &Option<String>| -> Result<Option<Date>, AppError> {
-            match raw.as_deref().map(str::trim) {
+            match raw.as_deref() {
                 None | Some("") => Ok(None),
-                Some(s) => Date::parse_iso(s).map(Some).map_err(|_| {
-                    AppError::BadRequest(format!("{name} must be a date like 2024-02-19"))
-                }),
+                Some(s) => Date::parse_iso(s)
+                    .ok()
+                    .filter(|_| s.len() == 10)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        AppError::BadRequest(format!("{name} must be a date like 2024-02-19"))
+                    }),
             }
         };
         let mut req = SearchRequest::new(&self.q, limit);
