@@ -2,7 +2,7 @@
 
 use crate::config::{Global, ServeArgs};
 use crate::embed::backfill;
-use crate::embed::semantic::EmbedderDown;
+use crate::embed::semantic::OpenError;
 use crate::embed::{EmbedOptions, Meaning};
 use crate::faq::LlmOptions;
 use crate::index::{CommitPolicy, SearchIndex, Syncer};
@@ -77,7 +77,7 @@ pub async fn serve(
         tracing::info!("paper FAQ off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL to enable it");
     }
     let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
-        Err(e) if e.downcast_ref::<EmbedderDown>().is_some() => {
+        Err(OpenError::EmbedderDown(e)) => {
             tracing::warn!(
                 "{e:#}: serving without reranking and related papers; restart once the \
                  embedder is up"

@@ -93,7 +93,7 @@ async fn embed(global: &Global, opts: &EmbedOptions, args: &EmbedArgs) -> anyhow
     let semantic = Semantic::open(embedder, &global.data_dir, &*services.store).await;
     let done = match semantic {
         Ok(s) => backfill::backlog(&s, &*services.store, args.batch).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     services.close().await?;
     println!("embedded {} papers", done?);

@@ -137,8 +137,13 @@ impl SharedTurn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// No HTTP answer: `kind` says what failed, `reason` adds the lowest cause.
     #[error("{url}: {reason}")]
-    Transport { url: String, reason: String },
+    Transport {
+        url: String,
+        kind: TransportKind,
+        reason: String,
+    },
     #[error("{url}: HTTP {status} after {attempts} attempts")]
     Status {
         url: String,
@@ -149,6 +154,52 @@ pub enum FetchError {
     TooLarge { url: String, limit: usize },
     #[error("{url}: invalid URL")]
     BadUrl { url: String },
+}
+
+/// What failed below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    TimedOut,
+    Connect,
+    BodyCutShort,
+    Other,
+}
+
+impl TransportKind {
+    fn of(e: &reqwest::Error) -> Self {
+        if e.is_timeout() {
+            TransportKind::TimedOut
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_body() || e.is_decode() {
+            TransportKind::BodyCutShort
+        } else {
+            TransportKind::Other
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            TransportKind::TimedOut => "timed out",
+            TransportKind::Connect => "could not connect",
+            TransportKind::BodyCutShort => "response body cut short",
+            TransportKind::Other => "request failed",
+        }
+    }
+}
+
+impl FetchError {
+    /// The source could not be reached at all (no connection, or no answer in time), as
+    /// opposed to answering with an error.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Transport {
+                kind: TransportKind::TimedOut | TransportKind::Connect,
+                ..
+            }
+        )
+    }
 }
 
 /// How a fetcher behaves; the defaults suit arXiv and the venue sites.
@@ -304,6 +355,7 @@ impl Fetcher {
         let transport = |e: reqwest::Error| Attempt::Retry {
             error: FetchError::Transport {
                 url: url.to_string(),
+                kind: TransportKind::of(&e),
                 reason: describe(&e),
             },
             retry_after: None,
@@ -366,15 +418,7 @@ enum Attempt {
 
 /// reqwest's top-level message hides the cause ("error sending request"); name it.
 fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "response body cut short"
-    } else {
-        "request failed"
-    };
+    let kind = TransportKind::of(e).describe();
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -486,7 +486,7 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
 /// down (and `papers serve` then serves without meaning instead of failing).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_embedder_down_at_start_leaves_search_to_bm25() {
-    use papers::embed::semantic::EmbedderDown;
+    use papers::embed::semantic::OpenError;
     let live = embeddings_server(std::sync::Arc::new(Fake::default())).await;
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -501,7 +501,7 @@ async fn an_embedder_down_at_start_leaves_search_to_bm25() {
             .await
             .err()
             .expect("nothing tells the vector length");
-        assert!(err.downcast_ref::<EmbedderDown>().is_some(), "{err:#}");
+        assert!(matches!(err, OpenError::EmbedderDown(_)), "{err:#}");
 
         let up = Meaning::open(&http_options(live), &db.data_dir(), &*services.store)
             .await

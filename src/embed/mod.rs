@@ -150,7 +150,7 @@ impl Meaning {
         opts: &EmbedOptions,
         data_dir: &std::path::Path,
         store: &dyn crate::store::Store,
-    ) -> anyhow::Result<Option<Self>> {
+    ) -> Result<Option<Self>, semantic::OpenError> {
         let Some(embedder) = opts.open()? else {
             return Ok(None);
         };

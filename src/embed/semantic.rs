@@ -21,6 +21,17 @@ pub struct Semantic {
 #[error("the embedder did not answer ({0:#}) and no vectors of its model are stored yet")]
 pub struct EmbedderDown(anyhow::Error);
 
+/// Why the vectors of a model could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Nothing tells the vector length: a server may go on without reranking.
+    #[error(transparent)]
+    EmbedderDown(#[from] EmbedderDown),
+    /// The vectors file or the database failed.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
 /// Counts of one catch-up.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Embedded {
@@ -36,7 +47,7 @@ impl Semantic {
         embedder: Arc<dyn Embedder>,
         data_dir: &Path,
         store: &dyn Store,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, OpenError> {
         let dir = data_dir.join("vectors");
         let model = embedder.model().to_string();
         let dim = match embedder.dim() {
@@ -55,6 +66,17 @@ impl Semantic {
                 },
             },
         };
+        Ok(Self::load(embedder, dir, model, dim, store).await?)
+    }
+
+    /// Opens the vectors file of `model`, whose vectors have `dim` components.
+    async fn load(
+        embedder: Arc<dyn Embedder>,
+        dir: std::path::PathBuf,
+        model: String,
+        dim: usize,
+        store: &dyn Store,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(dim > 0, "the embedder returned an empty vector");
         let database_id = store.database_id().await?;
         let (file, set) =

@@ -155,7 +155,7 @@ fn names_of(column: Option<&StrColumn>) -> IndexResult<Vec<String>> {
         let mut name = String::new();
         column
             .ord_to_str(ord, &mut name)
-            .map_err(|e| IndexError::Task(e.to_string()))?;
+            .map_err(IndexError::Column)?;
         names.push(name);
     }
     Ok(names)
@@ -223,7 +223,9 @@ impl FacetCache {
             .entry(reader.segment_id())
             .or_default()
             .clone();
-        let mut slot = slot.lock().map_err(|e| IndexError::Task(e.to_string()))?;
+        let mut slot = slot
+            .lock()
+            .map_err(|_| IndexError::Poisoned("facet cache"))?;
         if let Some(found) = slot.as_ref() {
             return Ok(found.clone());
         }
@@ -235,7 +237,9 @@ impl FacetCache {
     }
 
     fn lock(&self) -> IndexResult<std::sync::MutexGuard<'_, Cached>> {
-        self.0.lock().map_err(|e| IndexError::Task(e.to_string()))
+        self.0
+            .lock()
+            .map_err(|_| IndexError::Poisoned("facet cache"))
     }
 }
 

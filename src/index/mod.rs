@@ -38,8 +38,15 @@ pub enum IndexError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A blocking index task panicked or was cancelled.
     #[error("index task failed: {0}")]
-    Task(String),
+    Join(#[from] tokio::task::JoinError),
+    /// A lock of the index (named) was poisoned by a task that panicked while holding it.
+    #[error("the index's {0} lock is poisoned (a task panicked while holding it)")]
+    Poisoned(&'static str),
+    /// A facet column's dictionary could not be read.
+    #[error("cannot read a facet column: {0}")]
+    Column(#[source] std::io::Error),
     /// The index holds another database's papers and this database is empty: most likely
     /// the wrong database or data dir, so the index is left alone.
     #[error(

@@ -403,7 +403,7 @@ impl SearchIndex {
         let mut totals = self
             .totals
             .lock()
-            .map_err(|e| super::IndexError::Task(e.to_string()))?;
+            .map_err(|_| super::IndexError::Poisoned("facet totals"))?;
         if let Some((g, facets)) = totals.as_ref()
             && *g == generation
         {

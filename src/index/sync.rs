@@ -79,8 +79,7 @@ impl Syncer {
         let this = self.clone();
         let rt = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || this.catch_up_blocking(&rt, policy, progress.as_ref()))
-            .await
-            .map_err(|e| super::IndexError::Task(e.to_string()))?
+            .await?
     }
 
     fn catch_up_blocking(
@@ -92,7 +91,7 @@ impl Syncer {
         let mut state = self
             .state
             .lock()
-            .map_err(|e| super::IndexError::Task(e.to_string()))?;
+            .map_err(|_| super::IndexError::Poisoned("writer"))?;
         let mut report = SyncReport::default();
         let store = self.store.as_ref();
         if state.applied_seq.is_none() {
@@ -172,7 +171,7 @@ impl Syncer {
     pub async fn rebuild(&self, progress: Option<Progress>) -> IndexResult<SyncReport> {
         self.state
             .lock()
-            .map_err(|e| super::IndexError::Task(e.to_string()))?
+            .map_err(|_| super::IndexError::Poisoned("writer"))?
             .rebuild = true;
         self.catch_up(CommitPolicy::Now, progress).await
     }
@@ -186,7 +185,7 @@ impl Syncer {
             let merge = this
                 .state
                 .lock()
-                .map_err(|e| super::IndexError::Task(e.to_string()))?
+                .map_err(|_| super::IndexError::Poisoned("writer"))?
                 .writer
                 .merge_all()?;
             let Some(merge) = merge else { return Ok(0) };
@@ -195,8 +194,7 @@ impl Syncer {
             this.index.refresh()?;
             Ok(segments)
         })
-        .await
-        .map_err(|e| super::IndexError::Task(e.to_string()))?
+        .await?
     }
 
     /// Commits what is pending and lets merges finish; the writer lock is released.
@@ -207,10 +205,8 @@ impl Syncer {
         };
         let state = mutex
             .into_inner()
-            .map_err(|e| super::IndexError::Task(e.to_string()))?;
-        tokio::task::spawn_blocking(move || state.writer.close())
-            .await
-            .map_err(|e| super::IndexError::Task(e.to_string()))?
+            .map_err(|_| super::IndexError::Poisoned("writer"))?;
+        tokio::task::spawn_blocking(move || state.writer.close()).await?
     }
 }
 

@@ -82,8 +82,7 @@ pub enum IngestError {
 impl IngestError {
     /// The request never reached arXiv (no route, no DNS, refused, timed out).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, IngestError::Fetch(FetchError::Transport { reason, .. })
-            if reason.starts_with("could not connect") || reason.starts_with("timed out"))
+        matches!(self, IngestError::Fetch(e) if e.is_unreachable())
     }
 }
 
