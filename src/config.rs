@@ -1,13 +1,14 @@
 //! Command-line options and their `PAPERS_*` environment variables.
 
-use crate::domain::Date;
 use crate::import::Format;
 use crate::ingest::ArxivOptions;
-use crate::ingest::oai::MetadataPrefix;
 use crate::ingest::schedule::SyncOptions;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+pub use crate::ingest::command::{IngestArgs, IngestSource};
+pub use crate::services::Global;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,32 +27,6 @@ pub struct Cli {
     pub arxiv: ArxivOptions,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options every command takes.
-#[derive(Debug, Clone, Args)]
-pub struct Global {
-    /// Database: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`
-    /// [default: sqlite://DATA_DIR/papers.db].
-    #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Directory for the search index and other derived data.
-    #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-}
-
-impl Global {
-    /// The database's URL: the one given, else `papers.db` in the data dir.
-    pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) if !url.trim().is_empty() => url.clone(),
-            _ => format!("sqlite://{}", self.data_dir.join("papers.db").display()),
-        }
-    }
-
-    pub fn index_dir(&self) -> PathBuf {
-        self.data_dir.join("index")
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,51 +107,6 @@ pub struct ServeArgs {
     pub sources: SourceArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct IngestArgs {
-    /// Print the outcome as JSON.
-    #[arg(long, global = true)]
-    pub json: bool,
-    #[command(subcommand)]
-    pub source: IngestSource,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum IngestSource {
-    /// Harvest OAI-PMH `ListRecords`, resumably; without --from, continue from the last run.
-    ArxivOai {
-        /// OAI-PMH set: `cs`, `math`, `physics:hep-th`… (all of arXiv when absent).
-        #[arg(long)]
-        set: Option<String>,
-        /// First datestamp (YYYY-MM-DD).
-        #[arg(long, value_parser = parse_date)]
-        from: Option<Date>,
-        /// Last datestamp (YYYY-MM-DD).
-        #[arg(long, value_parser = parse_date)]
-        until: Option<Date>,
-        #[arg(long, value_enum, default_value = "arXiv")]
-        metadata_prefix: MetadataPrefix,
-        /// Stop after this many pages (the next run resumes).
-        #[arg(long)]
-        max_pages: Option<u64>,
-    },
-    /// Fetch papers by arXiv id through the arXiv API.
-    ArxivIds {
-        #[arg(required = true)]
-        ids: Vec<String>,
-    },
-    /// Store today's announcements (new, cross-lists, replacements) of these categories.
-    ArxivRss {
-        #[arg(required = true, value_delimiter = ',')]
-        categories: Vec<String>,
-    },
-    /// Run the server's daily sync once: OAI-PMH increments, then the daily lists.
-    ArxivSync {
-        #[command(flatten)]
-        sync: SyncOptions,
-    },
-}
-
 fn parse_base_url(raw: &str) -> Result<String, String> {
     let base = raw.trim().trim_end_matches('/');
     let host = base
@@ -189,10 +119,6 @@ fn parse_base_url(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(base.to_string())
-}
-
-pub(crate) fn parse_date(raw: &str) -> Result<Date, String> {
-    Date::parse_iso(raw).map_err(|e| e.to_string())
 }
 
 /// Where venue imports fetch from, and how politely.

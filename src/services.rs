@@ -1,10 +1,11 @@
 //! Opening the store and the index together, with the index caught up to the database.
 
-use crate::config::Global;
 use crate::index::{CommitPolicy, SearchIndex, SyncReport, Syncer};
 use crate::progress::Progress;
 use crate::store::{self, Store};
 use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Catch-ups larger than this show progress.
@@ -103,5 +104,31 @@ impl Services {
         }
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Database: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`
+    /// [default: sqlite://DATA_DIR/papers.db].
+    #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the search index and other derived data.
+    #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl Global {
+    /// The database's URL: the one given, else `papers.db` in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("papers.db").display()),
+        }
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
     }
 }

@@ -3,6 +3,7 @@
 mod announcement;
 mod arxiv_id;
 mod date;
+pub mod editions;
 mod random;
 pub mod taxonomy;
 

@@ -17,7 +17,7 @@ pub struct FaqArgs {
     #[arg(long, conflicts_with = "venue", required_unless_present = "venue")]
     pub category: Option<String>,
     /// The list's day (YYYY-MM-DD); default: the latest announced day.
-    #[arg(long, requires = "category", value_parser = crate::config::parse_date)]
+    #[arg(long, requires = "category", value_parser = crate::domain::Date::parse_iso)]
     pub date: Option<Date>,
     /// A venue (`ICLR`) whose edition to cover; needs --year.
     #[arg(long, requires = "year")]

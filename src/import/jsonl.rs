@@ -79,7 +79,7 @@ pub fn parse(line: &str) -> Result<Paper, String> {
     };
     // A venue's paper without a date is placed at its edition.
     if let (None, Some(v)) = (paper.published, &paper.venue) {
-        paper.published = crate::venues::dates::edition_date(&v.name, v.year);
+        paper.published = crate::domain::editions::edition_date(&v.name, v.year);
     }
     paper.normalise();
     Ok(paper)

@@ -1,6 +1,6 @@
 //! Daily listings by category: the papers of one day, and the nearest days before and after.
 
-use super::search::{any_keyword, term_query_lc};
+use super::filters::{any_keyword, term_query_lc};
 use super::{IndexResult, SearchIndex};
 use crate::domain::Date;
 use std::ops::Bound;

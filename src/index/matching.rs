@@ -1,16 +1,16 @@
 //! What a parsed query matches and how it scores: its plain words all wanted (fewer, or
 //! near spellings, when the search relaxes), its other clauses and the filters required.
 
+use super::filters::{Filters, any_keyword, published_between, term_query, term_query_lc};
+use super::ranking::Ranking;
 use super::schema::{EXACT, PROSE};
-use super::search::{Filters, Ranking, any_keyword, published_between, term_query_lc};
 use super::{Fields, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Clause, Field, Term as QTerm};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query,
 };
-use tantivy::schema::IndexRecordOption;
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
@@ -467,15 +467,4 @@ impl SearchIndex {
         }
         words
     }
-}
-
-pub(super) fn term_query(field: tantivy::schema::Field, word: &str, boost: f32) -> Box<dyn Query> {
-    let term = TermQuery::new(
-        Term::from_field_text(field, word),
-        IndexRecordOption::WithFreqs,
-    );
-    if boost == 1.0 {
-        return Box::new(term);
-    }
-    Box::new(BoostQuery::new(Box::new(term), boost))
 }

@@ -1,9 +1,11 @@
 //! The tantivy index: derived from the database, stamped with the change sequence it reached.
 
 mod facets;
+mod filters;
 mod highlight;
 mod listing;
 mod matching;
+mod ranking;
 mod schema;
 mod search;
 mod spell;
@@ -11,10 +13,12 @@ mod sync;
 mod writer;
 
 pub use facets::{FacetCount, Facets};
+pub use filters::Filters;
 pub use highlight::Highlighter;
 pub use listing::{CategorySet, DayListing};
+pub use ranking::Ranking;
 pub use schema::Fields;
-pub use search::{Filters, Hit, Ranking, SearchRequest, SearchResults, Sort};
+pub use search::{Hit, SearchRequest, SearchResults, Sort};
 pub use sync::{CommitPolicy, SyncReport, Syncer};
 pub use writer::IndexWriter;
 

@@ -1,108 +1,20 @@
 //! Ranked retrieval over the query language: filters, facets, sorting and highlights.
 
 use super::facets::{FACET_SIZE, Facets};
+use super::filters::Filters;
 use super::highlight::{ABSTRACT_WINDOW, Highlighter, generator};
-use super::matching::{Level, Plan, term_query};
+use super::matching::{Level, Plan};
+use super::ranking::Ranking;
 use super::schema::PROSE;
 use super::spell::{self, Speller};
 use super::{Fields, IndexResult, SearchIndex};
-use crate::domain::Date;
 use crate::query::{self, Field, Term as QTerm};
 use serde::{Deserialize, Serialize};
-use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Scorer;
-use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, RangeQuery};
+use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
-use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
-
-/// Weights and thresholds of the ranking, tuned on SciFact train and known-item sets drawn
-/// from the corpus (docs/quality.md).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ranking {
-    /// Weight of the title field relative to the title+abstract field.
-    pub title_boost: f32,
-    /// Weight of two typed words forming an author's name.
-    pub author_boost: f32,
-    /// Weight of two typed words next to each other in the title.
-    pub title_phrase_boost: f32,
-    /// Weight of two typed words at most one word apart in the title (added to the above).
-    pub title_near_boost: f32,
-    /// Weight of the whole query (three or more words, not a sentence) in the title.
-    pub title_whole_boost: f32,
-    /// Weight of the whole query in the title with one word between (added to the above).
-    pub title_whole_near_boost: f32,
-    /// Weight of a near spelling standing in for a typed word.
-    pub near_weight: f32,
-    /// Papers the strict query must find before the search stops relaxing it.
-    pub fill: usize,
-    /// Plain words from which a query is read as a sentence: relaxed, it takes any word.
-    pub sentence: usize,
-}
-
-impl Default for Ranking {
-    fn default() -> Self {
-        Ranking {
-            title_boost: 0.25,
-            author_boost: 1.0,
-            title_phrase_boost: 0.5,
-            title_near_boost: 0.5,
-            title_whole_boost: 1.0,
-            title_whole_near_boost: 0.5,
-            near_weight: 0.5,
-            fill: 20,
-            sentence: 5,
-        }
-    }
-}
-
-impl Ranking {
-    /// The defaults, with any weight overridden by `PAPERS_RANKING`
-    /// (`title_boost=0.3,fill=10`): for tuning experiments.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var("PAPERS_RANKING") {
-            Ok(spec) => Ranking::default().with(&spec),
-            Err(_) => Ok(Ranking::default()),
-        }
-    }
-
-    /// These weights with `name=value` pairs (comma-separated) overriding some.
-    pub fn with(mut self, spec: &str) -> Result<Self, String> {
-        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || format!("PAPERS_RANKING: {pair:?} is not name=number");
-            let (name, value) = pair.split_once('=').ok_or_else(bad)?;
-            let number: f32 = value.trim().parse().map_err(|_| bad())?;
-            match name.trim() {
-                "title_boost" => self.title_boost = number,
-                "author_boost" => self.author_boost = number,
-                "title_phrase_boost" => self.title_phrase_boost = number,
-                "title_near_boost" => self.title_near_boost = number,
-                "title_whole_boost" => self.title_whole_boost = number,
-                "title_whole_near_boost" => self.title_whole_near_boost = number,
-                "near_weight" => self.near_weight = number,
-                "fill" => self.fill = number.max(0.0) as usize,
-                "sentence" => self.sentence = number.max(0.0) as usize,
-                other => return Err(format!("PAPERS_RANKING: unknown weight {other:?}")),
-            }
-        }
-        Ok(self)
-    }
-}
-
-/// Restrictions that come from the page's filter controls rather than the query text.
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    /// Any of these categories (case-insensitive).
-    pub categories: Vec<String>,
-    /// Any of these venues (case-insensitive).
-    pub venues: Vec<String>,
-    /// Any of these tracks (`Oral`, `Poster`; case-insensitive).
-    pub tracks: Vec<String>,
-    /// First submitted on or after.
-    pub from: Option<Date>,
-    /// First submitted on or before.
-    pub to: Option<Date>,
-}
+use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument};
 
 /// Near spellings a rare word may take in the fuzzy fallback.
 const NEAR_SPELLINGS: usize = 3;
@@ -430,18 +342,6 @@ impl SearchIndex {
     }
 }
 
-pub(super) fn published_between(
-    field: tantivy::schema::Field,
-    from: Option<Date>,
-    to: Option<Date>,
-) -> Box<dyn Query> {
-    let bound = |d: Option<Date>| match d {
-        Some(d) => Bound::Included(Term::from_field_u64(field, d.as_number())),
-        None => Bound::Unbounded,
-    };
-    Box::new(RangeQuery::new(bound(from), bound(to)))
-}
-
 /// The query with each plain word that few papers have replaced by a much more common
 /// word at most two edits away; `None` when no word is replaced.
 fn suggestion(
@@ -478,20 +378,6 @@ fn suggestion(
 /// How many papers `query` matches.
 fn count(searcher: &Searcher, query: &dyn Query) -> IndexResult<u64> {
     Ok(searcher.search(query, &Count)? as u64)
-}
-
-/// A keyword field's term, lower-cased as the `KEYWORD` analyser indexes it.
-pub(super) fn term_query_lc(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
-    term_query(field, &value.to_lowercase(), 1.0)
-}
-
-/// Any of these values of a keyword field.
-pub(super) fn any_keyword(field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
-    let any = values
-        .iter()
-        .map(|v| (Occur::Should, term_query_lc(field, v)))
-        .collect();
-    Box::new(BooleanQuery::new(any))
 }
 
 fn text_value(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {

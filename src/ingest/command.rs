@@ -2,11 +2,13 @@
 
 use super::daily::{self, SyncStatus};
 use super::harvest::{self, HarvestOptions, HarvestReport};
+use super::oai::MetadataPrefix;
+use super::schedule::SyncOptions;
 use super::{Arxiv, ArxivOptions, IngestError};
-use crate::config::{Global, IngestArgs, IngestSource};
-use crate::domain::ArxivId;
+use crate::domain::{ArxivId, Date};
 use crate::progress::Progress;
-use crate::services::Services;
+use crate::services::{Global, Services};
+use clap::{Args, Subcommand};
 use serde::Serialize;
 
 pub async fn run(global: &Global, options: &ArxivOptions, args: IngestArgs) -> anyhow::Result<()> {
@@ -140,4 +142,49 @@ async fn ingest(
             Ok((json(&status), failure))
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Print the outcome as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub source: IngestSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestSource {
+    /// Harvest OAI-PMH `ListRecords`, resumably; without --from, continue from the last run.
+    ArxivOai {
+        /// OAI-PMH set: `cs`, `math`, `physics:hep-th`… (all of arXiv when absent).
+        #[arg(long)]
+        set: Option<String>,
+        /// First datestamp (YYYY-MM-DD).
+        #[arg(long, value_parser = Date::parse_iso)]
+        from: Option<Date>,
+        /// Last datestamp (YYYY-MM-DD).
+        #[arg(long, value_parser = Date::parse_iso)]
+        until: Option<Date>,
+        #[arg(long, value_enum, default_value = "arXiv")]
+        metadata_prefix: MetadataPrefix,
+        /// Stop after this many pages (the next run resumes).
+        #[arg(long)]
+        max_pages: Option<u64>,
+    },
+    /// Fetch papers by arXiv id through the arXiv API.
+    ArxivIds {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Store today's announcements (new, cross-lists, replacements) of these categories.
+    ArxivRss {
+        #[arg(required = true, value_delimiter = ',')]
+        categories: Vec<String>,
+    },
+    /// Run the server's daily sync once: OAI-PMH increments, then the daily lists.
+    ArxivSync {
+        #[command(flatten)]
+        sync: SyncOptions,
+    },
 }

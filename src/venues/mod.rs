@@ -2,7 +2,6 @@
 //! from saved files, each paper stored with its venue, year and track and linked to its
 //! arXiv version.
 
-pub mod dates;
 mod html;
 mod link;
 pub mod lists;

@@ -184,7 +184,7 @@ async fn store_page(
         .iter()
         .map(|r| {
             let mut paper = r.paper.clone();
-            super::dates::in_edition(&mut paper);
+            crate::domain::editions::in_edition(&mut paper);
             paper
         })
         .collect();

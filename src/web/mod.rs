@@ -12,6 +12,7 @@ mod feeds;
 pub mod links;
 pub mod metrics;
 mod on_demand;
+mod openapi;
 mod pages;
 pub mod params;
 pub mod search;
@@ -166,7 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/papers/{*id}", get(faq::papers_path))
         .route("/api/categories", get(api::categories))
         .route("/api/sync", get(api::sync))
-        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/openapi.json", get(openapi::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
         .route("/metrics", get(metrics::scrape))

@@ -2,7 +2,7 @@
 //! gives none (or one from another year, such as an OpenReview submission's creation), so
 //! `year:`, `from`/`to`, the year facet and feeds place it in its edition.
 
-use crate::domain::{Date, Paper};
+use super::{Date, Paper};
 
 /// First day of the main conference, by venue and year.
 const EDITIONS: &[(&str, u16, u8, u8)] = &[
