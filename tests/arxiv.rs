@@ -729,8 +729,6 @@ async fn a_killed_harvest_resumes_at_its_page_and_papers_become_searchable() {
     }
 }
 
-/// Starts `papers serve` with the arXiv sync on; returns the process, its address, and its
-/// log lines as they come.
 /// A child process killed when dropped, so a failing test leaves no server behind.
 struct Killed(std::process::Child);
 
@@ -752,6 +750,8 @@ impl Killed {
     }
 }
 
+/// Starts `papers serve` with the arXiv sync on; returns the process, its address, and its
+/// log lines as they come.
 fn serve_with_sync(
     db: &common::TestDb,
     arxiv: &str,
@@ -786,12 +786,13 @@ async fn sync_status(addr: &str) -> serde_json::Value {
     loop {
         let r = get(addr, b"/api/sync").await;
         let json = r.json();
-        if !json["last"].is_null() {
+        // A run in progress is recorded too (`running: true`): wait for one that ended.
+        if !json["last"].is_null() && json["last"]["running"] == false {
             return json["last"].clone();
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no sync ran: {}",
+            "no sync finished: {}",
             r.body
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
