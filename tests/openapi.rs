@@ -202,8 +202,11 @@ async fn generated_requests_find_no_failure() {
         .with_admin_token(Some(TOKEN.into()));
     let addr = common::serve_state(state).await;
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
+    // schemathesis keeps a cache (.schemathesis/) where it runs: in the test's own directory.
+    let scratch = db.dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("schemathesis")
+            .current_dir(scratch)
             .args(["--config-file", config, "run"])
             .arg(format!("http://{addr}/api/openapi.json"))
             .args(["--checks", "all", "--max-examples", "40", "--seed", "1"])

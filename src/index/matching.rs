@@ -7,10 +7,10 @@ use super::schema::{EXACT, PROSE};
 use super::{Fields, SearchIndex};
 use crate::domain::Date;
 use crate::query::{self, Clause, Field, Term as QTerm};
-use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query,
 };
+use tantivy::{Searcher, Term};
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
@@ -38,6 +38,8 @@ pub struct Word {
     /// Stems of near spellings of each token with their weights, matched in its place by the
     /// fuzzy fallback.
     pub near: Vec<Vec<(String, f32)>>,
+    /// Whether each token may stand in an author's name (true until the index says not).
+    pub named: Vec<bool>,
 }
 
 impl Word {
@@ -55,6 +57,7 @@ impl Word {
                 stems: vec![self.stems[i].clone()],
                 exact: vec![self.exact[i].clone()],
                 near: vec![Vec::new()],
+                named: vec![self.named[i]],
             })
             .collect()
     }
@@ -92,6 +95,7 @@ impl Plan {
     /// `None` when the query asks for nothing (empty, or only words the index drops).
     pub fn new(
         index: &SearchIndex,
+        searcher: &Searcher,
         query: &query::Query,
         filters: &Filters,
         ranking: Ranking,
@@ -115,7 +119,13 @@ impl Plan {
             };
             match (&clause.term, clause.field, clause.excluded) {
                 (QTerm::Word(w), Field::Any, false) => {
-                    let Some(word) = index.word(w) else { continue };
+                    let Some(mut word) = index.word(w) else {
+                        continue;
+                    };
+                    for (named, token) in word.named.iter_mut().zip(&word.exact) {
+                        let term = Term::from_field_text(f.authors, token);
+                        *named = searcher.doc_freq(&term).map_or(true, |n| n > 0);
+                    }
                     plan.sequence.extend(word.exact.iter().cloned());
                     for token in word.tokens() {
                         match STOP_WORDS.contains(&token.exact[0].as_str()) {
@@ -325,7 +335,7 @@ impl Plan {
 /// acronym; whole names score through `Plan::scored`). `fuzzy` lets near spellings stand in.
 fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query> {
     let tokens: Vec<Box<dyn Query>> = (0..word.stems.len())
-        .map(|i| Box::new(BooleanQuery::union(token_parts(f, r, word, i, fuzzy))) as Box<dyn Query>)
+        .map(|i| token_query(f, r, word, i, fuzzy))
         .collect();
     match tokens.len() {
         1 => tokens.into_iter().next().expect("one token"),
@@ -333,8 +343,26 @@ fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query
     }
 }
 
+/// Token `i` of `word`, matched and scored as `token_parts` says. A token in no author's
+/// name (and with no near spelling to take) matches by the title + abstract field alone, the
+/// title only adding to its score: the same papers and scores as the union, and far cheaper
+/// to seek within an intersection than a union that scores every paper it passes.
+fn token_query(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Box<dyn Query> {
+    if word.named[i] || (fuzzy && !word.near[i].is_empty()) {
+        return Box::new(BooleanQuery::union(token_parts(f, r, word, i, fuzzy)));
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, term_query(f.text, &word.stems[i], 1.0)),
+        (
+            Occur::Should,
+            term_query(f.title, &word.stems[i], r.title_boost),
+        ),
+    ]))
+}
+
 /// The places token `i` of `word` may match, any one enough: its stem (and near spellings
-/// when `fuzzy`) in the title and abstract, and the unstemmed token in the authors.
+/// when `fuzzy`) in the title and abstract, and the unstemmed token in the authors when it
+/// may stand in a name.
 fn token_parts(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Vec<Box<dyn Query>> {
     let mut stems = vec![(word.stems[i].as_str(), 1.0)];
     if fuzzy {
@@ -345,10 +373,12 @@ fn token_parts(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Ve
         any.push(term_query(f.text, stem, weight));
         any.push(term_query(f.title, stem, r.title_boost * weight));
     }
-    any.push(Box::new(ConstScoreQuery::new(
-        term_query(f.authors, &word.exact[i], 1.0),
-        0.0,
-    )));
+    if word.named[i] {
+        any.push(Box::new(ConstScoreQuery::new(
+            term_query(f.authors, &word.exact[i], 1.0),
+            0.0,
+        )));
+    }
     any
 }
 
@@ -363,6 +393,7 @@ impl SearchIndex {
         Some(Word {
             typed: typed.to_string(),
             near: vec![Vec::new(); stems.len()],
+            named: vec![true; stems.len()],
             stems,
             exact,
         })

@@ -83,7 +83,7 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest, ranking: Ranking) -> IndexResult<SearchResults> {
         let searcher = self.reader.searcher();
         let f = &self.fields;
-        let Some(mut plan) = Plan::new(self, &req.query, &req.filters, ranking) else {
+        let Some(mut plan) = Plan::new(self, &searcher, &req.query, &req.filters, ranking) else {
             return Ok(SearchResults {
                 total: 0,
                 hits: Vec::new(),
