@@ -174,7 +174,21 @@ fn corpus() -> Vec<Paper> {
         let p = &mut papers[100 * n + 50];
         p.authors = vec![person.to_string()];
     }
+    // A word that is also someone's name: it matches papers by her and papers about it.
+    let by_name = named_paper(&papers);
+    papers[by_name].authors = vec!["Sketch Moreau".to_string()];
     papers
+}
+
+/// The first paper past the planted ones whose title and abstract have `graph` but not
+/// `sketch`: written by "Sketch Moreau", it has `sketch` in its authors alone.
+fn named_paper(papers: &[Paper]) -> usize {
+    (200..papers.len())
+        .find(|&i| {
+            let text = format!("{} {}", papers[i].title, papers[i].abstract_text);
+            text.contains("graph") && !text.contains("sketch")
+        })
+        .expect("a graph paper without sketch")
 }
 
 /// Lower-cased words of a paper's title, abstract and authors.
@@ -247,6 +261,28 @@ async fn search_means_what_was_typed() {
         assert!(
             strict >= 30,
             "{backend}: most word pairs match strictly ({strict}/40)"
+        );
+
+        // A word in an author's name matches there as well as in the text, alone or with
+        // words found only in the text, filtered or not.
+        let by_name = &papers[named_paper(&papers)].id;
+        let named = api(addr, "/api/search?q=sketch+graph&limit=100").await;
+        assert_eq!(
+            named["total"],
+            having(&["sketch", "graph"]) as u64,
+            "{backend}"
+        );
+        assert!(ids(&named).contains(by_name), "{backend}: {by_name}");
+        let category = &papers[named_paper(&papers)].categories[0];
+        let filtered = api(
+            addr,
+            &format!("/api/search?q=sketch+graph&category={category}&limit=5"),
+        )
+        .await;
+        assert_eq!(
+            filtered["total"],
+            facet(&named, "categories", category),
+            "{backend}"
         );
 
         // Newest first lists only papers with every word (stop words aside).

@@ -210,7 +210,10 @@ async fn generated_requests_find_no_failure() {
             .args(["--config-file", config, "run"])
             .arg(format!("http://{addr}/api/openapi.json"))
             .args(["--checks", "all", "--max-examples", "40", "--seed", "1"])
-            .args(["--workers", "2", "--no-color", "--header"])
+            // One worker: CPython 3.11 can fail hypothesis' parsing of its own lambdas when two
+            // threads parse at once ("AST constructor recursion depth mismatch"), a tool error
+            // that says nothing about the API.
+            .args(["--workers", "1", "--no-color", "--header"])
             .arg(format!("Authorization: Bearer {TOKEN}"))
             .output()
             .expect("schemathesis runs")
