@@ -265,15 +265,19 @@ async fn search_means_what_was_typed() {
 
         // A word in an author's name matches there as well as in the text, alone or with
         // words found only in the text, filtered or not.
-        let by_name = &papers[named_paper(&papers)].id;
+        let by_name = &papers[named_paper(&papers)];
         let named = api(addr, "/api/search?q=sketch+graph&limit=100").await;
         assert_eq!(
             named["total"],
             having(&["sketch", "graph"]) as u64,
             "{backend}"
         );
-        assert!(ids(&named).contains(by_name), "{backend}: {by_name}");
-        let category = &papers[named_paper(&papers)].categories[0];
+        assert!(
+            ids(&named).contains(&by_name.id),
+            "{backend}: {}",
+            by_name.id
+        );
+        let category = &by_name.categories[0];
         let filtered = api(
             addr,
             &format!("/api/search?q=sketch+graph&category={category}&limit=5"),
