@@ -1,4 +1,4 @@
-//! `papers serve`: the web server, the index follower and graceful shutdown.
+//! `papers serve`: the application (web server and background tasks) and its graceful shutdown.
 
 use crate::config::{Global, ServeArgs};
 use crate::embed::backfill;
@@ -13,6 +13,7 @@ use crate::store::Store;
 use crate::web::{self, AppState};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// SQLite is one node: a second `serve` on the same database file is refused rather than
@@ -54,6 +55,7 @@ fn lock_sqlite(url: &str) -> anyhow::Result<Option<std::fs::File>> {
 /// searchable here well within 2 s.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
+/// `papers serve`: builds the application, stops it on Ctrl-C or SIGTERM.
 pub async fn serve(
     global: &Global,
     args: &ServeArgs,
@@ -61,35 +63,173 @@ pub async fn serve(
     embed: &EmbedOptions,
     llm: &LlmOptions,
 ) -> anyhow::Result<()> {
-    let bind = args.bind;
-    let url = global.database_url();
-    let _single = lock_sqlite(&url)?;
-    let data = std::path::absolute(&global.data_dir).unwrap_or(global.data_dir.clone());
-    tracing::info!(
-        "data in {} (index in {}), database {}",
-        data.display(),
-        data.join("index").display(),
-        crate::store::redact(&url)
-    );
-    let mut services = Services::open(global).await?;
-    let faq = llm.open(services.store.clone())?;
-    if faq.is_none() {
-        tracing::info!("paper FAQ off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL to enable it");
-    }
-    let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
-        Err(OpenError::EmbedderDown(e)) => {
-            tracing::warn!(
-                "{e:#}: serving without reranking and related papers; restart once the \
-                 embedder is up"
-            );
-            None
+    let app = Application::build(global, args, arxiv_options, embed, llm).await?;
+    tokio::spawn(signal_shutdown(app.shutdown.clone()));
+    app.run_until_stopped().await
+}
+
+/// The whole server, built and listening but not yet serving: the web server and every
+/// background task (index follower, arXiv scheduler, venue worker, leadership, embedding
+/// backfill), all stopped by one token and all joined before the index and database close.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    connections: crate::web::server::ConnectionOptions,
+    services: Services,
+    tasks: JoinSet<()>,
+    /// Cancel it to stop the application (what SIGTERM does).
+    pub shutdown: CancellationToken,
+    _single: Option<std::fs::File>,
+}
+
+impl Application {
+    /// Opens the database and the index, catches the index up, binds the listener and starts
+    /// the background tasks.
+    pub async fn build(
+        global: &Global,
+        args: &ServeArgs,
+        arxiv_options: &ArxivOptions,
+        embed: &EmbedOptions,
+        llm: &LlmOptions,
+    ) -> anyhow::Result<Self> {
+        let url = global.database_url();
+        let single = lock_sqlite(&url)?;
+        let data = std::path::absolute(&global.data_dir).unwrap_or(global.data_dir.clone());
+        tracing::info!(
+            "data in {} (index in {}), database {}",
+            data.display(),
+            data.join("index").display(),
+            crate::store::redact(&url)
+        );
+        let mut services = Services::open(global).await?;
+        let faq = llm.open(services.store.clone())?;
+        if faq.is_none() {
+            tracing::info!("paper FAQ off: set PAPERS_LLM_URL and PAPERS_LLM_MODEL to enable it");
         }
-        opened => opened?,
-    };
-    services.catch_up().await?;
-    // Lay out the facets of every segment before the first searches arrive.
-    let index = services.index.clone();
-    tokio::task::spawn_blocking(move || index.facet_counts(1)).await??;
+        let meaning = match Meaning::open(embed, &global.data_dir, &*services.store).await {
+            Err(OpenError::EmbedderDown(e)) => {
+                tracing::warn!(
+                    "{e:#}: serving without reranking and related papers; restart once the \
+                     embedder is up"
+                );
+                None
+            }
+            opened => opened?,
+        };
+        services.catch_up().await?;
+        // Lay out the facets of every segment before the first searches arrive.
+        let index = services.index.clone();
+        tokio::task::spawn_blocking(move || index.facet_counts(1)).await??;
+        log_contents(&services, args, arxiv_options).await?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+        tracing::info!("listening on http://{}", listener.local_addr()?);
+
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(follow(
+            services.store.clone(),
+            services.index.clone(),
+            services.syncer.take(),
+            (args.compact_after_secs > 0).then(|| Duration::from_secs(args.compact_after_secs)),
+            shutdown.clone(),
+        ));
+        // One arXiv client, so the scheduler and on-demand fetches share one polite limiter,
+        // which takes turns with the deployment's other processes through the database.
+        let arxiv = Arc::new(Arxiv::shared(arxiv_options.clone(), services.store.clone()));
+        let leader = Leadership::new(
+            services.store.clone(),
+            Duration::from_secs(args.leader_lease_secs),
+        );
+        tasks.spawn(leader.clone().run(shutdown.clone()));
+        if args.sync.enabled {
+            tasks.spawn(schedule::run(
+                arxiv.clone(),
+                services.store.clone(),
+                args.sync.clone(),
+                leader.clone(),
+                shutdown.clone(),
+            ));
+        }
+        let worker = crate::venues::worker::Worker {
+            store: services.store.clone(),
+            index: services.index.clone(),
+            config: args.sources.venue_config(),
+        };
+        tasks.spawn(worker.run(shutdown.clone()));
+        if args
+            .admin_token
+            .as_deref()
+            .is_none_or(|t| t.trim().is_empty())
+        {
+            tracing::info!("admin disabled: set PAPERS_ADMIN_TOKEN to enable /admin");
+        }
+        if let Some(m) = &meaning {
+            tasks.spawn(backfill::follow(
+                m.semantic.clone(),
+                services.store.clone(),
+                shutdown.clone(),
+            ));
+        }
+        let mut state = AppState::new(services.store.clone(), services.index.clone())
+            .with_arxiv(arxiv)
+            .with_admin_token(args.admin_token.clone());
+        state.meaning = meaning;
+        state.faq = faq;
+        state.base_url = args.base_url.clone();
+        state.leader = Some(leader);
+        if !args.metrics {
+            state.metrics = None;
+        }
+        state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
+        Ok(Application {
+            listener,
+            router: web::router(state),
+            connections: args.connections.clone(),
+            services,
+            tasks,
+            shutdown,
+            _single: single,
+        })
+    }
+
+    /// The port the server listens on (useful when bound to port 0).
+    pub fn port(&self) -> std::io::Result<u16> {
+        Ok(self.listener.local_addr()?.port())
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops every task, waits for all of them,
+    /// commits the index and closes the database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            router,
+            connections,
+            services,
+            mut tasks,
+            shutdown,
+            _single,
+        } = self;
+        web::server::serve(listener, router, &connections, shutdown.clone()).await;
+        shutdown.cancel();
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                tracing::warn!(error = %e, "a background task failed");
+            }
+        }
+        services.close().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Says what the database holds and, when it is empty, how it fills.
+async fn log_contents(
+    services: &Services,
+    args: &ServeArgs,
+    arxiv_options: &ArxivOptions,
+) -> anyhow::Result<()> {
     let papers = services.store.count().await?;
     if papers == 0 && args.sync.enabled {
         tracing::info!(
@@ -108,81 +248,6 @@ pub async fn serve(
     } else {
         tracing::info!(papers, "database ready");
     }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-
-    let shutdown = CancellationToken::new();
-    let follower = tokio::spawn(follow(
-        services.store.clone(),
-        services.index.clone(),
-        services.syncer.take(),
-        (args.compact_after_secs > 0).then(|| Duration::from_secs(args.compact_after_secs)),
-        shutdown.clone(),
-    ));
-    tokio::spawn(signal_shutdown(shutdown.clone()));
-    // One arXiv client, so the scheduler and on-demand fetches share one polite limiter,
-    // which takes turns with the deployment's other processes through the database.
-    let arxiv = Arc::new(Arxiv::shared(arxiv_options.clone(), services.store.clone()));
-    let leader = Leadership::new(
-        services.store.clone(),
-        Duration::from_secs(args.leader_lease_secs),
-    );
-    let leading = tokio::spawn(leader.clone().run(shutdown.clone()));
-    let scheduler = args.sync.enabled.then(|| {
-        tokio::spawn(schedule::run(
-            arxiv.clone(),
-            services.store.clone(),
-            args.sync.clone(),
-            leader.clone(),
-            shutdown.clone(),
-        ))
-    });
-    let worker = crate::venues::worker::Worker {
-        store: services.store.clone(),
-        index: services.index.clone(),
-        config: args.sources.venue_config(),
-    };
-    let jobs = tokio::spawn(worker.run(shutdown.clone()));
-    if args
-        .admin_token
-        .as_deref()
-        .is_none_or(|t| t.trim().is_empty())
-    {
-        tracing::info!("admin disabled: set PAPERS_ADMIN_TOKEN to enable /admin");
-    }
-    if let Some(m) = &meaning {
-        let follow = backfill::follow(m.semantic.clone(), services.store.clone(), shutdown.clone());
-        tokio::spawn(follow);
-    }
-    let mut state = AppState::new(services.store.clone(), services.index.clone())
-        .with_arxiv(arxiv)
-        .with_admin_token(args.admin_token.clone());
-    state.meaning = meaning;
-    state.faq = faq;
-    state.base_url = args.base_url.clone();
-    state.leader = Some(leader);
-    if !args.metrics {
-        state.metrics = None;
-    }
-    state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
-    web::server::serve(
-        listener,
-        web::router(state),
-        &args.connections,
-        shutdown.clone(),
-    )
-    .await;
-    shutdown.cancel();
-    let _ = follower.await;
-    if let Some(s) = scheduler {
-        let _ = s.await;
-    }
-    let _ = jobs.await;
-    let _ = leading.await;
-    services.close().await?;
-    tracing::info!("stopped");
     Ok(())
 }
 
@@ -257,10 +322,13 @@ async fn follow(
 
 /// The index writer, if the process that held it has let go.
 fn take_writer(store: &Arc<dyn Store>, index: &SearchIndex) -> Option<Syncer> {
-    match index.try_writer() {
-        Ok(Some(writer)) => {
+    match index.try_writer().and_then(|w| {
+        w.map(|w| Syncer::new(index.clone(), w, store.clone()))
+            .transpose()
+    }) {
+        Ok(Some(syncer)) => {
             tracing::info!("took over the index writer; indexing here from now on");
-            Some(Syncer::new(index.clone(), writer, store.clone()))
+            Some(syncer)
         }
         Ok(None) => None,
         Err(e) => {

@@ -71,7 +71,7 @@ pub async fn run_with(
     let store = store::connect(&url).await?;
     let index = SearchIndex::open(&scratch.path().join("index"))?;
     let writer = index.try_writer()?.context("scratch index is locked")?;
-    let syncer = Syncer::new(index.clone(), writer, store.clone());
+    let syncer = Syncer::new(index.clone(), writer, store.clone())?;
     let corpus = dir.join("corpus.jsonl");
     let input = import::input::open(&corpus.to_string_lossy())?;
     let summary = import::run(store.clone(), Some(syncer.clone()), input, Format::Jsonl).await?;

@@ -27,7 +27,8 @@ impl Services {
         services.syncer = services
             .index
             .try_writer()?
-            .map(|w| Syncer::new(services.index.clone(), w, services.store.clone()));
+            .map(|w| Syncer::new(services.index.clone(), w, services.store.clone()))
+            .transpose()?;
         if services.syncer.is_none() {
             tracing::info!("another papers process holds the index and keeps it current");
         }

@@ -196,3 +196,72 @@ async fn admin_sessions_are_random_end_at_logout_and_guessing_is_throttled() {
     assert_eq!(login(addr, TOKEN, "").await.status, 429);
     drop(server);
 }
+
+/// The whole server runs in this test process: built on port 0 it answers and indexes what
+/// another process writes to its database; once stopped it has joined every task, so the
+/// index writer is free again and what it indexed was committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_runs_in_process_and_joins_every_task_when_stopped() {
+    use clap::Parser;
+    for backend in common::backends() {
+        let db = fresh_db(backend).await;
+        let data = db.data_dir().display().to_string();
+        let cli = papers::config::Cli::try_parse_from([
+            "papers",
+            "--database-url",
+            &db.url,
+            "--data-dir",
+            &data,
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--arxiv-sync",
+            "false",
+        ])
+        .unwrap();
+        let papers::config::Command::Serve(args) = cli.command else {
+            unreachable!("parsed a serve command")
+        };
+        let app =
+            papers::app::Application::build(&cli.global, &args, &cli.arxiv, &cli.embed, &cli.llm)
+                .await
+                .unwrap();
+        let addr = format!("127.0.0.1:{}", app.port().unwrap());
+        let stop = app.shutdown.clone();
+        let running = tokio::spawn(app.run_until_stopped());
+        assert_eq!(get(&addr, b"/readyz").await.status, 200, "{backend}");
+
+        let store = papers::store::connect(&db.url).await.unwrap();
+        store.upsert_batch(&[common::paper(7)]).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = get(&addr, b"/api/search?q=study+protein").await.json();
+            if found["total"] == 1 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: never indexed: {found}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(10), running)
+            .await
+            .expect("stopped within 10 s")
+            .unwrap()
+            .unwrap();
+        let index = papers::index::SearchIndex::open(&db.data_dir().join("index")).unwrap();
+        assert!(
+            index.try_writer().unwrap().is_some(),
+            "{backend}: the follower was joined and let the writer go"
+        );
+        assert_eq!(
+            index.num_docs(),
+            1,
+            "{backend}: committed before it stopped"
+        );
+        store.close().await;
+    }
+}

@@ -1078,19 +1078,36 @@ async fn a_server_stopping_mid_import_queues_the_job_and_the_next_start_finishes
         // 322 PMLR paper pages, 20 ms apart: time enough to stop the server mid-way.
         let (mut server, addr, _) = spawn_server(&db, &replay.config(), "0.02", "papers=info", &[]);
         let id = import_icml_2016_under_way(addr).await;
+        // A client that never finishes its request does not hold the job up either.
+        let mut stuck = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut stuck, b"GET /api/venues HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        let store = papers::store::connect(&db.url).await.unwrap();
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
             .arg(server.id().to_string())
             .status();
-        assert!(server.wait().unwrap().success(), "{backend}: a clean stop");
-
-        let store = papers::store::connect(&db.url).await.unwrap();
-        let job = store.job(id).await.unwrap().unwrap();
+        // Queued again at once, not when the server has drained its connections.
+        let stopped = std::time::Instant::now();
+        let job = loop {
+            let job = store.job(id).await.unwrap().unwrap();
+            if job.status != papers::store::JobStatus::Running {
+                break job;
+            }
+            assert!(
+                stopped.elapsed() < std::time::Duration::from_secs(2),
+                "{backend}: still running 2 s after SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
         assert_eq!(
             job.status,
             papers::store::JobStatus::Queued,
             "{backend}: never left running"
         );
+        assert!(server.wait().unwrap().success(), "{backend}: a clean stop");
+        drop(stuck);
         assert!(job.message.contains("interrupted"), "{}", job.message);
         assert!(job.checkpoint.is_some() && job.fetched < 322, "{job:?}");
         store.close().await;

@@ -3,6 +3,7 @@
 mod facets;
 mod filters;
 mod highlight;
+mod indexer;
 mod listing;
 mod matching;
 mod ranking;
@@ -48,6 +49,12 @@ pub enum IndexError {
     /// A lock of the index (named) was poisoned by a task that panicked while holding it.
     #[error("the index's {0} lock is poisoned (a task panicked while holding it)")]
     Poisoned(&'static str),
+    /// The indexing thread is gone: a write panicked on it.
+    #[error("the indexing thread stopped (a write panicked); restart the process")]
+    WriterGone,
+    /// The indexing thread could not be started.
+    #[error("cannot start the indexing thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// A facet column's dictionary could not be read.
     #[error("cannot read a facet column: {0}")]
     Column(#[source] std::io::Error),

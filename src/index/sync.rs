@@ -1,10 +1,13 @@
 //! Keeps the index equal to the database by replaying changes after the index watermark.
 
+use super::indexer::Indexer;
 use super::{IndexResult, IndexWriter, SearchIndex};
 use crate::progress::Progress;
 use crate::store::Store;
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
 
 /// Changes read from the database per round trip.
 const PAGE: i64 = 2_000;
@@ -34,7 +37,7 @@ pub struct SyncReport {
 }
 
 struct State {
-    writer: IndexWriter,
+    writer: Indexer,
     /// Highest change applied to the writer; `None` until read from the watermark.
     applied_seq: Option<i64>,
     database_id: String,
@@ -44,7 +47,8 @@ struct State {
     last_commit: Instant,
 }
 
-/// Owns the index writer and feeds it from the store. Clones share one writer.
+/// Owns the index writer (on its own thread) and feeds it from the store. Clones share
+/// one writer; one catch-up runs at a time.
 #[derive(Clone)]
 pub struct Syncer {
     state: Arc<Mutex<State>>,
@@ -53,50 +57,49 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    pub fn new(index: SearchIndex, writer: IndexWriter, store: Arc<dyn Store>) -> Self {
+    pub fn new(
+        index: SearchIndex,
+        writer: IndexWriter,
+        store: Arc<dyn Store>,
+    ) -> IndexResult<Self> {
         let state = State {
-            writer,
+            writer: Indexer::spawn(writer)?,
             applied_seq: None,
             database_id: String::new(),
             rebuild: false,
             uncommitted: 0,
             last_commit: Instant::now(),
         };
-        Syncer {
+        Ok(Syncer {
             state: Arc::new(Mutex::new(state)),
             index,
             store,
-        }
+        })
     }
 
-    /// Applies every change after the watermark. Runs on a blocking thread: tantivy work
-    /// never occupies the async runtime.
+    /// Applies every change after the watermark. Reads the store here, on the runtime, and
+    /// hands the writes to the indexing thread. Runs as its own task, so a caller that
+    /// stops waiting never leaves changes applied but not recorded.
     pub async fn catch_up(
         &self,
         policy: CommitPolicy,
         progress: Option<Progress>,
     ) -> IndexResult<SyncReport> {
         let this = self.clone();
-        let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || this.catch_up_blocking(&rt, policy, progress.as_ref()))
-            .await?
+        tokio::spawn(async move { this.apply_changes(policy, progress.as_ref()).await }).await?
     }
 
-    fn catch_up_blocking(
+    async fn apply_changes(
         &self,
-        rt: &tokio::runtime::Handle,
         policy: CommitPolicy,
         progress: Option<&Progress>,
     ) -> IndexResult<SyncReport> {
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| super::IndexError::Poisoned("writer"))?;
+        let mut state = self.state.lock().await;
         let mut report = SyncReport::default();
         let store = self.store.as_ref();
         if state.applied_seq.is_none() {
-            let database_id = rt.block_on(store.database_id())?;
-            let max_seq = rt.block_on(store.max_seq())?;
+            let database_id = store.database_id().await?;
+            let max_seq = store.max_seq().await?;
             let mark = self.index.watermark()?;
             state.database_id = database_id;
             state.applied_seq = Some(mark.seq);
@@ -118,14 +121,14 @@ impl Syncer {
             }
         }
         if state.rebuild {
-            state.writer.clear()?;
+            state.writer.run(|w| w.clear()).await?;
             state.applied_seq = Some(0);
             state.rebuild = false;
             report.rebuilt = true;
         }
         let mut seq = state.applied_seq.unwrap_or(0);
         loop {
-            let changes = rt.block_on(store.changes_since(seq, PAGE))?;
+            let changes = store.changes_since(seq, PAGE).await?;
             let Some(last) = changes.last() else { break };
             // A paper first written after what the index had applied cannot be in it yet.
             let applied = seq;
@@ -133,21 +136,26 @@ impl Syncer {
             // A venue record linked to its arXiv paper is not searched on its own: the
             // arXiv paper carries its venue.
             let ids: Vec<String> = changes.iter().map(|c| c.paper.id.clone()).collect();
-            let versions: std::collections::HashSet<String> = rt
-                .block_on(store.links_of(&ids))?
+            let versions: HashSet<String> = store
+                .links_of(&ids)
+                .await?
                 .into_iter()
                 .map(|l| l.id)
                 .collect();
-            for change in &changes {
-                if versions.contains(&change.paper.id) {
-                    state.writer.delete(&change.paper.id);
-                    continue;
-                }
-                state
-                    .writer
-                    .upsert(&change.paper, change.first_seq <= applied)?;
-            }
             let n = changes.len() as u64;
+            state
+                .writer
+                .run(move |writer| {
+                    for change in &changes {
+                        if versions.contains(&change.paper.id) {
+                            writer.delete(&change.paper.id);
+                        } else {
+                            writer.upsert(&change.paper, change.first_seq <= applied)?;
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
             report.applied += n;
             state.uncommitted += n;
             state.applied_seq = Some(seq);
@@ -155,24 +163,39 @@ impl Syncer {
                 p.advance(n);
             }
             if state.uncommitted >= COMMIT_DOCS {
-                commit(&mut state, seq)?;
+                self.commit(&mut state, seq, false).await?;
             }
         }
         let due = state.uncommitted > 0 && state.last_commit.elapsed() >= COMMIT_INTERVAL;
         if policy == CommitPolicy::Now || due || report.rebuilt {
-            commit(&mut state, seq)?;
-            self.index.refresh()?;
+            self.commit(&mut state, seq, true).await?;
         }
         report.seq = seq;
         Ok(report)
     }
 
+    /// Commits up to `seq`; with `refresh`, searches see the commit when this returns.
+    async fn commit(&self, state: &mut State, seq: i64, refresh: bool) -> IndexResult<()> {
+        let database_id = state.database_id.clone();
+        let index = self.index.clone();
+        state
+            .writer
+            .run(move |writer| {
+                writer.commit(&database_id, seq)?;
+                if refresh {
+                    index.refresh()?;
+                }
+                Ok(())
+            })
+            .await?;
+        state.uncommitted = 0;
+        state.last_commit = Instant::now();
+        Ok(())
+    }
+
     /// Empties the index and replays the whole database into it.
     pub async fn rebuild(&self, progress: Option<Progress>) -> IndexResult<SyncReport> {
-        self.state
-            .lock()
-            .map_err(|_| super::IndexError::Poisoned("writer"))?
-            .rebuild = true;
+        self.state.lock().await.rebuild = true;
         self.catch_up(CommitPolicy::Now, progress).await
     }
 
@@ -180,18 +203,16 @@ impl Syncer {
     /// term instead of one per segment. Searches go on meanwhile (on the old segments);
     /// the syncer waits only for the merge to start. Returns how many segments were merged.
     pub async fn compact(&self) -> IndexResult<usize> {
-        let this = self.clone();
+        let merge = {
+            let state = self.state.lock().await;
+            state.writer.run(|w| w.merge_all()).await?
+        };
+        let Some(merge) = merge else { return Ok(0) };
+        let index = self.index.clone();
         tokio::task::spawn_blocking(move || {
-            let merge = this
-                .state
-                .lock()
-                .map_err(|_| super::IndexError::Poisoned("writer"))?
-                .writer
-                .merge_all()?;
-            let Some(merge) = merge else { return Ok(0) };
             let segments = merge.segments;
             merge.wait()?;
-            this.index.refresh()?;
+            index.refresh()?;
             Ok(segments)
         })
         .await?
@@ -203,17 +224,6 @@ impl Syncer {
         let Ok(mutex) = Arc::try_unwrap(self.state) else {
             return Ok(()); // another clone still uses the writer and closes it
         };
-        let state = mutex
-            .into_inner()
-            .map_err(|_| super::IndexError::Poisoned("writer"))?;
-        tokio::task::spawn_blocking(move || state.writer.close()).await?
+        mutex.into_inner().writer.close().await
     }
-}
-
-fn commit(state: &mut State, seq: i64) -> IndexResult<()> {
-    let database_id = state.database_id.clone();
-    state.writer.commit(&database_id, seq)?;
-    state.uncommitted = 0;
-    state.last_commit = Instant::now();
-    Ok(())
 }

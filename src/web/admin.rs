@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -80,18 +81,32 @@ fn authorized(admin: &Admin, headers: &HeaderMap, cookie_ok: bool) -> bool {
     if let Some(token) = bearer {
         return same(token.trim(), &admin.token);
     }
-    cookie_ok && cookie(headers, COOKIE).is_some_and(|id| admin.sessions.valid(&id))
+    cookie_ok && request_cookie(headers, COOKIE).is_some_and(|id| admin.sessions.valid(&id))
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of the request's cookie `name` (RFC 6265 `Cookie` headers, parsed by `cookie`).
+fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// The admin session cookie: `HttpOnly`, `SameSite=Strict`, for the whole site, lasting
+/// `max_age` (zero ends it), `Secure` when clients come over HTTPS.
+fn session_cookie(value: String, max_age: std::time::Duration, secure: bool) -> String {
+    Cookie::build((COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age.as_secs() as i64))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 pub fn router() -> Router<AppState> {
@@ -418,15 +433,10 @@ async fn login(
     if let Some(ip) = client.0 {
         admin.logins.succeeded(ip);
     }
-    let secure = if super::feeds::is_https(&state, &headers) {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+    let cookie = session_cookie(
         admin.sessions.start(),
-        SESSION_TTL.as_secs()
+        SESSION_TTL,
+        super::feeds::is_https(&state, &headers),
     );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response())
 }
@@ -443,10 +453,14 @@ async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &form.csrf)?;
-    if let (Some(admin), Some(id)) = (&state.admin, cookie(&headers, COOKIE)) {
+    if let (Some(admin), Some(id)) = (&state.admin, request_cookie(&headers, COOKIE)) {
         admin.sessions.end(&id);
     }
-    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let cookie = session_cookie(
+        String::new(),
+        std::time::Duration::ZERO,
+        super::feeds::is_https(&state, &headers),
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response())
 }
 

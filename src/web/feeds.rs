@@ -7,7 +7,9 @@ use crate::index::{CategorySet, Sort};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write;
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use std::borrow::Cow;
 
 const ATOM: &str = "application/atom+xml; charset=utf-8";
 
@@ -46,7 +48,8 @@ pub async fn listing(
 }
 
 pub async fn opensearch(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let base = xml_escape(&base_url(&state, &headers));
+    let base = BytesText::new(&xml_chars(&base_url(&state, &headers))).into_owned();
+    let base: &str = &base;
     let body = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
@@ -107,7 +110,8 @@ pub(super) fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
-/// An Atom 1.0 document (RFC 4287) listing `papers`.
+/// An Atom 1.0 document (RFC 4287) listing `papers`, written by quick-xml (which
+/// escapes every text and attribute).
 pub fn atom(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> String {
     let stamp = |p: &Paper| {
         let date = p
@@ -121,57 +125,72 @@ pub fn atom(base: &str, self_url: &str, title: &str, papers: &[Paper]) -> String
         .map(stamp)
         .max()
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-    let mut out = String::with_capacity(1024 + papers.len() * 1500);
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-    let _ = writeln!(out, "  <title>{}</title>", xml_escape(title));
-    let _ = writeln!(out, "  <id>{}</id>", xml_escape(self_url));
-    let _ = writeln!(
-        out,
-        "  <link rel=\"self\" href=\"{}\"/>",
-        xml_escape(self_url)
-    );
-    let _ = writeln!(out, "  <updated>{updated}</updated>");
-    out.push_str("  <author><name>papers</name></author>\n");
-    for p in papers {
-        let page = format!("{base}{}", super::views::paper_href(p));
-        out.push_str("  <entry>\n");
-        let _ = writeln!(out, "    <title>{}</title>", xml_escape(&p.title));
-        let _ = writeln!(out, "    <id>{}</id>", xml_escape(&page));
-        let _ = writeln!(out, "    <link href=\"{}\"/>", xml_escape(&page));
-        let _ = writeln!(out, "    <updated>{}</updated>", stamp(p));
-        for a in &p.authors {
-            let _ = writeln!(out, "    <author><name>{}</name></author>", xml_escape(a));
-        }
-        for c in &p.categories {
-            let _ = writeln!(out, "    <category term=\"{}\"/>", xml_escape(c));
-        }
-        let _ = writeln!(
-            out,
-            "    <summary>{}</summary>",
-            xml_escape(&p.abstract_text)
-        );
-        out.push_str("  </entry>\n");
-    }
-    out.push_str("</feed>\n");
+    let mut w = Writer::new_with_indent(Vec::with_capacity(1024 + papers.len() * 1500), b' ', 2);
+    let text = |s: &str| BytesText::new(&xml_chars(s)).into_owned();
+    // Writing into memory cannot fail.
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)));
+    let _ = w
+        .create_element("feed")
+        .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
+        .write_inner_content(|w| {
+            w.create_element("title").write_text_content(text(title))?;
+            w.create_element("id").write_text_content(text(self_url))?;
+            w.create_element("link")
+                .with_attributes([("rel", "self"), ("href", &xml_chars(self_url))])
+                .write_empty()?;
+            w.create_element("updated")
+                .write_text_content(text(&updated))?;
+            w.create_element("author")
+                .write_inner_content(|w| name(w, "papers"))?;
+            for p in papers {
+                let page = format!("{base}{}", super::views::paper_href(p));
+                w.create_element("entry").write_inner_content(|w| {
+                    w.create_element("title")
+                        .write_text_content(text(&p.title))?;
+                    w.create_element("id").write_text_content(text(&page))?;
+                    w.create_element("link")
+                        .with_attribute(("href", xml_chars(&page).as_ref()))
+                        .write_empty()?;
+                    w.create_element("updated")
+                        .write_text_content(text(&stamp(p)))?;
+                    for a in &p.authors {
+                        w.create_element("author")
+                            .write_inner_content(|w| name(w, a))?;
+                    }
+                    for c in &p.categories {
+                        w.create_element("category")
+                            .with_attribute(("term", xml_chars(c).as_ref()))
+                            .write_empty()?;
+                    }
+                    w.create_element("summary")
+                        .write_text_content(text(&p.abstract_text))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        });
+    let mut out = String::from_utf8(w.into_inner()).unwrap_or_default();
+    out.push('\n');
     out
 }
 
-/// Escapes markup characters and drops characters XML 1.0 does not allow.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+fn name(w: &mut Writer<Vec<u8>>, name: &str) -> std::io::Result<()> {
+    w.create_element("name")
+        .write_text_content(BytesText::new(&xml_chars(name)))?;
+    Ok(())
+}
+
+/// Drops the characters XML 1.0 does not allow (control characters, U+FFFE, U+FFFF).
+fn xml_chars(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || !((c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}')
+    };
+    if s.chars().all(allowed) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| allowed(c)).collect())
     }
-    out
 }
 
 #[cfg(test)]
@@ -180,9 +199,21 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_drops_invalid_characters() {
-        assert_eq!(
-            xml_escape("a<b>&\"'\u{0}\u{1b}]]>"),
-            "a&lt;b&gt;&amp;&quot;&apos;]]&gt;"
+        let paper = Paper {
+            id: "2401.00001".into(),
+            title: "a<b>&\"'\u{0}\u{1b}]]>".into(),
+            authors: vec!["A & B".into()],
+            categories: vec!["cs.\"LG".into()],
+            ..Paper::default()
+        };
+        let doc = atom("http://x", "http://x/feed?a=1&b=2", "t", &[paper]);
+        assert!(
+            doc.contains("<title>a&lt;b&gt;&amp;&quot;&apos;]]&gt;</title>"),
+            "{doc}"
         );
+        assert!(doc.contains("<name>A &amp; B</name>"), "{doc}");
+        assert!(doc.contains("term=\"cs.&quot;LG\""), "{doc}");
+        assert!(doc.contains("href=\"http://x/feed?a=1&amp;b=2\""), "{doc}");
+        assert!(!doc.contains('\u{1b}'));
     }
 }
