@@ -1,15 +1,16 @@
-//! Calendar dates as the sources write them (ISO `2024-02-19`, RFC 2822 `Mon, 2 Apr 2007 …`).
+//! Calendar dates as the sources write them (ISO `2024-02-19`, RFC 2822 `Mon, 2 Apr 2007 …`);
+//! the calendar itself (validation, day arithmetic, UTC) is jiff's.
 
+use jiff::civil;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A validated calendar date; orders chronologically.
+/// A validated calendar date in years 0000–9999; orders chronologically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: u16,
-    month: u8,
-    day: u8,
-}
+pub struct Date(civil::Date);
+
+/// 1970-01-01, where day numbers start.
+const EPOCH: civil::Date = civil::Date::constant(1970, 1, 1);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("not a date: {0:?}")]
@@ -21,18 +22,12 @@ const MONTHS: [&str; 12] = [
 
 impl Date {
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let leap =
-            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        (1..=days)
-            .contains(&day)
-            .then_some(Date { year, month, day })
+        let year = i16::try_from(year).ok()?;
+        let (month, day) = (i8::try_from(month).ok()?, i8::try_from(day).ok()?);
+        civil::Date::new(year, month, day)
+            .ok()
+            .filter(|d| d.year() >= 0)
+            .map(Date)
     }
 
     /// Parses `YYYY-MM-DD`, also when a time follows (`2024-02-19T10:00:00Z`).
@@ -73,7 +68,7 @@ impl Date {
     }
 
     pub fn year(&self) -> u16 {
-        self.year
+        self.0.year() as u16
     }
 
     /// The inverse of `as_number`.
@@ -84,28 +79,20 @@ impl Date {
 
     /// Days since 1970-01-01 (negative before it).
     pub fn days_since_epoch(&self) -> i64 {
-        // Howard Hinnant's days_from_civil.
-        let (m, d) = (i64::from(self.month), i64::from(self.day));
-        let y = i64::from(self.year) - i64::from(m <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        // Between two civil dates jiff counts whole days, which always fit.
+        self.0
+            .since(EPOCH)
+            .map_or(0, |span| i64::from(span.get_days()))
     }
 
-    /// The inverse of `days_since_epoch`; `None` outside years 0..=65535.
+    /// The inverse of `days_since_epoch`; `None` outside years 0..=9999.
     pub fn from_days_since_epoch(days: i64) -> Option<Self> {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Date::new(u16::try_from(year).ok()?, month, day)
+        let span = jiff::Span::new().try_days(days).ok()?;
+        EPOCH
+            .checked_add(span)
+            .ok()
+            .filter(|d| d.year() >= 0)
+            .map(Date)
     }
 
     /// This many days later (earlier when negative).
@@ -120,7 +107,7 @@ impl Date {
 
     /// `YYYYMMDD` as a number: sortable, and what the index keeps as a fast field.
     pub fn as_number(&self) -> u64 {
-        u64::from(self.year) * 10_000 + u64::from(self.month) * 100 + u64::from(self.day)
+        u64::from(self.year()) * 10_000 + self.0.month() as u64 * 100 + self.0.day() as u64
     }
 }
 
@@ -138,17 +125,13 @@ pub fn utc_timestamp() -> String {
 
 /// `at` in UTC as `2026-11-28T18:04:05Z`.
 pub fn utc_timestamp_at(at: std::time::SystemTime) -> String {
-    let secs = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = Date::from_days_since_epoch((secs / 86_400) as i64).expect("the clock is after 1970");
-    let t = secs % 86_400;
-    format!("{day}T{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
+    let stamp = jiff::Timestamp::try_from(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    stamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(f, "{}", self.0.strftime("%Y-%m-%d"))
     }
 }
 
@@ -176,6 +159,9 @@ mod tests {
         assert_eq!(d.add_days(2).to_string(), "2024-03-01");
         assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
         assert_eq!(Date::new(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+        assert_eq!(Date::new(42, 1, 2).unwrap().to_string(), "0042-01-02");
+        assert_eq!(Date::new(10_000, 1, 1), None);
+        assert_eq!(Date::from_days_since_epoch(1_000_000_000), None);
         for n in [-1_000, 0, 59, 10_957, 20_000, 30_000] {
             assert_eq!(
                 Date::from_days_since_epoch(n).unwrap().days_since_epoch(),
@@ -213,6 +199,16 @@ mod tests {
         assert_eq!(d.to_string(), "2007-04-02");
         assert!(Date::parse_rfc2822("Mon, 32 Apr 2007").is_err());
         assert!(Date::parse_rfc2822("yesterday").is_err());
+    }
+
+    #[test]
+    fn utc_timestamps_to_the_second() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_764_353_045_900);
+        assert_eq!(utc_timestamp_at(at), "2025-11-28T18:04:05Z");
+        assert_eq!(
+            utc_timestamp_at(std::time::UNIX_EPOCH),
+            "1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]
