@@ -152,7 +152,6 @@ async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let outcome = crate::venues::run(
         services.store.as_ref(),
-        &services.index,
         &args.sources.venue_config(),
         &req,
         crate::venues::Outcome::default(),

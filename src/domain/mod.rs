@@ -6,11 +6,13 @@ mod date;
 pub mod editions;
 mod random;
 pub mod taxonomy;
+mod title;
 
 pub use announcement::{AnnounceKind, Announcement};
 pub use arxiv_id::{ArxivId, IdError};
 pub use date::{Date, DateError, now_millis, utc_timestamp, utc_timestamp_at};
 pub use random::random_hex;
+pub use title::{title_hash, title_key};
 
 use serde::{Deserialize, Serialize};
 

@@ -123,6 +123,10 @@ pub trait Store: Send + Sync {
     /// The papers with these ids, in the order given; unknown ids are left out.
     async fn papers_by_id(&self, ids: &[String]) -> StoreResult<Vec<Paper>>;
 
+    /// The papers whose title has the same key (`domain::title_key`) as one of `titles`,
+    /// by id: what venue linking looks at, read from the database, never from the index.
+    async fn papers_titled(&self, titles: &[String]) -> StoreResult<Vec<Paper>>;
+
     /// The most recently published papers.
     async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>>;
 

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO papers ({COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
+        "INSERT INTO papers ({COLUMNS}, title_hash) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
          $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
          $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], \
-         $15::text[], $2::bigint[]) {UPSERT_TAIL}"
+         $15::text[], $2::bigint[], $16::bigint[]) {UPSERT_TAIL}"
     )
 });
 
@@ -36,6 +36,7 @@ struct Columns {
     venue: Vec<Option<String>>,
     venue_year: Vec<Option<i64>>,
     track: Vec<Option<String>>,
+    title_hash: Vec<i64>,
 }
 
 impl Columns {
@@ -56,6 +57,7 @@ impl Columns {
         self.venue.push(row.venue);
         self.venue_year.push(row.venue_year);
         self.track.push(row.track);
+        self.title_hash.push(row.title_hash);
     }
 }
 
@@ -65,6 +67,10 @@ impl Backend for Postgres {
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
+    const PAPERS_IN_JSON_TITLE_HASHES: &'static str = "SELECT id, seq, title, abstract, \
+        authors, categories, published, updated, comments, journal_ref, doi, license, venue, \
+        venue_year, track FROM papers WHERE title_hash IN \
+        (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
 
     async fn write_rows(conn: &mut PgConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         let mut cols = Columns::default();
@@ -87,6 +93,7 @@ impl Backend for Postgres {
             .bind(cols.venue)
             .bind(cols.venue_year)
             .bind(cols.track)
+            .bind(cols.title_hash)
             .execute(conn)
             .await?;
         Ok(())

@@ -41,6 +41,7 @@ pub(super) struct NewRow<'a> {
     pub venue: Option<String>,
     pub venue_year: Option<i64>,
     pub track: Option<String>,
+    pub title_hash: i64,
 }
 
 impl<'a> NewRow<'a> {
@@ -55,6 +56,7 @@ impl<'a> NewRow<'a> {
             venue: paper.venue.as_ref().map(|v| v.name.clone()),
             venue_year: paper.venue.as_ref().map(|v| i64::from(v.year)),
             track: paper.venue.as_ref().and_then(|v| v.track.clone()),
+            title_hash: crate::domain::title_hash(&paper.title),
         }
     }
 }

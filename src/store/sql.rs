@@ -23,6 +23,8 @@ pub(super) trait Backend: Database {
     const BACKEND: &'static str;
     /// Selects `COLUMNS` of the papers whose id is in the JSON array of ids bound as `$1`.
     const PAPERS_IN_JSON_IDS: &'static str;
+    /// Selects `COLUMNS` of the papers whose `title_hash` is in the JSON array bound as `$1`.
+    const PAPERS_IN_JSON_TITLE_HASHES: &'static str;
     /// A subquery yielding the strings of the JSON array bound as `$1`.
     const JSON_STRINGS: &'static str;
 
@@ -209,6 +211,29 @@ where
 
     async fn papers_by_id(&self, ids: &[String]) -> StoreResult<Vec<Paper>> {
         papers_by_id::<DB, _>(&self.pool, ids).await
+    }
+
+    async fn papers_titled(&self, titles: &[String]) -> StoreResult<Vec<Paper>> {
+        hash_old_titles::<DB>(&self.pool).await?;
+        let mut hashes: Vec<i64> = titles.iter().map(|t| crate::domain::title_hash(t)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let keys: std::collections::HashSet<String> =
+            titles.iter().map(|t| crate::domain::title_key(t)).collect();
+        let json = serde_json::to_string(&hashes).expect("a list of numbers always serialises");
+        let rows = sqlx::query_as::<DB, PaperRow>(DB::PAPERS_IN_JSON_TITLE_HASHES)
+            .bind(json)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut papers = Vec::with_capacity(rows.len());
+        for row in rows {
+            let paper = row.into_paper()?;
+            if keys.contains(&crate::domain::title_key(&paper.title)) {
+                papers.push(paper);
+            }
+        }
+        papers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(papers)
     }
 
     async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>> {
@@ -537,6 +562,40 @@ fn stored_date(raw: &str) -> StoreResult<Date> {
     })
 }
 
+/// Hashes the titles of rows written before the `title_hash` column existed, a batch at a
+/// time; once done (or on a database that never lacked it), one indexed lookup finds none.
+async fn hash_old_titles<DB>(pool: &Pool<DB>) -> StoreResult<()>
+where
+    DB: Backend,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    PaperRow: for<'r> FromRow<'r, DB::Row>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    String: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    const BATCH: usize = 5_000;
+    let select = format!("SELECT {COLUMNS} FROM papers WHERE title_hash IS NULL LIMIT {BATCH}");
+    loop {
+        let rows = sqlx::query_as::<DB, PaperRow>(AssertSqlSafe(select.as_str()))
+            .fetch_all(pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(papers = rows.len(), "hashing the titles of papers stored before title hashes");
+        let mut tx = pool.begin().await?;
+        for row in rows {
+            // A writer that rewrote the row meanwhile has hashed its new title already.
+            sqlx::query::<DB>("UPDATE papers SET title_hash = $1 WHERE id = $2 AND title_hash IS NULL")
+                .bind(crate::domain::title_hash(&row.title))
+                .bind(row.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+}
+
 /// The stored papers with these ids, in the order of `ids`.
 async fn papers_by_id<'e, DB, E>(exec: E, ids: &[String]) -> StoreResult<Vec<Paper>>
 where
@@ -565,4 +624,5 @@ pub(super) const UPSERT_TAIL: &str = "ON CONFLICT (id) DO UPDATE SET seq = exclu
      categories = excluded.categories, published = excluded.published, \
      updated = excluded.updated, comments = excluded.comments, \
      journal_ref = excluded.journal_ref, doi = excluded.doi, license = excluded.license, \
-     venue = excluded.venue, venue_year = excluded.venue_year, track = excluded.track";
+     venue = excluded.venue, venue_year = excluded.venue_year, track = excluded.track, \
+     title_hash = excluded.title_hash";

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO papers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $2) {UPSERT_TAIL}"
+        "INSERT INTO papers ({COLUMNS}, title_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $2, $16) {UPSERT_TAIL}"
     )
 });
 
@@ -24,6 +24,9 @@ impl Backend for Sqlite {
     const PAPERS_IN_JSON_IDS: &'static str = "SELECT id, seq, title, abstract, authors, \
         categories, published, updated, comments, journal_ref, doi, license, venue, venue_year, \
         track FROM papers WHERE id IN (SELECT value FROM json_each($1))";
+    const PAPERS_IN_JSON_TITLE_HASHES: &'static str = "SELECT id, seq, title, abstract, \
+        authors, categories, published, updated, comments, journal_ref, doi, license, venue, \
+        venue_year, track FROM papers WHERE title_hash IN (SELECT value FROM json_each($1))";
 
     async fn write_rows(conn: &mut SqliteConnection, rows: Vec<NewRow<'_>>) -> StoreResult<()> {
         for row in rows {
@@ -44,6 +47,7 @@ impl Backend for Sqlite {
                 .bind(row.venue)
                 .bind(row.venue_year)
                 .bind(row.track)
+                .bind(row.title_hash)
                 .execute(&mut *conn)
                 .await?;
         }

@@ -3,26 +3,9 @@
 //! records the link and gives the arXiv paper the venue and track.
 
 use super::Record;
-use crate::domain::Paper;
-use crate::index::{Ranking, SearchIndex, SearchRequest};
+use crate::domain::{Paper, title_key};
 use crate::store::{Link, Store};
 use std::collections::HashMap;
-
-/// Candidates looked at per venue record.
-const CANDIDATES: usize = 5;
-
-/// A title for comparing: lower-cased, without spacing and sentence punctuation, but with
-/// the symbols that name a different work kept: `Attention Is All You Need!` and
-/// `Attention is all you need` are the same key, `EvTexture++` and `EvTexture` are not.
-pub fn title_key(title: &str) -> String {
-    const DROPPED: &str =
-        ".,:;!?'\"`()[]{}-\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2018}\u{2019}\u{201c}\u{201d}";
-    title
-        .chars()
-        .filter(|c| !c.is_whitespace() && !DROPPED.contains(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
 
 /// Whether the arXiv paper says it extends another work ("Extended version of
 /// arXiv:2406.13457", "an extension of our ICML paper"): it is not that work's version.
@@ -57,43 +40,31 @@ fn same_work(venue: &Paper, arxiv: &Paper) -> bool {
 }
 
 /// Links these records to their arXiv papers, where found, and stamps each arXiv paper with
-/// the record's venue. Returns the links made now (known ones are not counted again).
-pub async fn link(
-    store: &dyn Store,
-    index: &SearchIndex,
-    records: &[Record],
-) -> anyhow::Result<u64> {
-    // Candidates: the named arXiv id, else papers whose title has the record's title words.
-    let queries: Vec<(usize, String)> = records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.arxiv.is_none())
-        .map(|(i, r)| {
-            let words: Vec<String> = r
-                .paper
-                .title
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
-            (i, format!("ti:\"{}\"", words.join(" ")))
-        })
+/// the record's venue. Candidates come from the database (the arXiv id the record names,
+/// else the arXiv papers with the same title key), never from the derived index, so an
+/// index that lags cannot miss a link. Returns the links made now (known ones are not
+/// counted again).
+pub async fn link(store: &dyn Store, records: &[Record]) -> anyhow::Result<u64> {
+    let unnamed: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].arxiv.is_none())
         .collect();
-    let index = index.clone();
-    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(usize, String)>> {
-        let mut found = Vec::new();
-        for (i, q) in queries {
-            let hits = index.search(&SearchRequest::new(&q, CANDIDATES), Ranking::default())?;
-            found.extend(
-                hits.hits
-                    .into_iter()
-                    .filter(|h| crate::domain::ArxivId::parse(&h.id).is_ok())
-                    .map(|h| (i, h.id)),
-            );
+    let titles: Vec<String> = unnamed
+        .iter()
+        .map(|&i| records[i].paper.title.clone())
+        .collect();
+    let mut titled: HashMap<String, Vec<String>> = HashMap::new();
+    for paper in store.papers_titled(&titles).await? {
+        if crate::domain::ArxivId::parse(&paper.id).is_ok() {
+            titled
+                .entry(title_key(&paper.title))
+                .or_default()
+                .push(paper.id);
         }
-        Ok(found)
-    })
-    .await??;
+    }
+    let found = unnamed.iter().flat_map(|&i| {
+        let ids = titled.get(&title_key(&records[i].paper.title));
+        ids.into_iter().flatten().map(move |id| (i, id.clone()))
+    });
     let mut candidates: Vec<(usize, String)> = records
         .iter()
         .enumerate()

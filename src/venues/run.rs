@@ -4,7 +4,6 @@
 use super::lists::{self, FileFormat};
 use super::{ImportRequest, Page, Record, Source, VenueConfig, link, openreview, pmlr};
 use crate::fetch::{Fetcher, Limiter};
-use crate::index::SearchIndex;
 use crate::store::{JobProgress, Store};
 use serde::Serialize;
 
@@ -71,7 +70,6 @@ impl std::fmt::Display for Outcome {
 /// was cancelled). Each page is one transaction, so a failure loses nothing stored before.
 pub async fn run<R>(
     store: &dyn Store,
-    index: &SearchIndex,
     config: &VenueConfig,
     req: &ImportRequest,
     from: Outcome,
@@ -103,7 +101,7 @@ where
         };
         outcome.fetched += page.unreadable as i64;
         outcome.skipped += page.unreadable as i64;
-        store_page(store, index, req, &page.records, &mut outcome).await?;
+        store_page(store, req, &page.records, &mut outcome).await?;
         outcome.checkpoint = page.next;
         outcome.total = page.total.or(outcome.total);
         let go_on = report(outcome.clone()).await?;
@@ -165,7 +163,6 @@ fn read_file(path: &std::path::Path, req: &ImportRequest) -> anyhow::Result<(Vec
 /// Stores a page's wanted records in one transaction and links them to arXiv.
 async fn store_page(
     store: &dyn Store,
-    index: &SearchIndex,
     req: &ImportRequest,
     records: &[Record],
     outcome: &mut Outcome,
@@ -191,6 +188,6 @@ async fn store_page(
     let written = store.upsert_batch(&papers).await?;
     outcome.stored += (written.inserted + written.updated) as i64;
     outcome.unchanged += written.unchanged as i64;
-    outcome.linked += link::link(store, index, &wanted).await? as i64;
+    outcome.linked += link::link(store, &wanted).await? as i64;
     Ok(())
 }

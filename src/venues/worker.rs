@@ -140,7 +140,6 @@ impl Worker {
         let id = job.id;
         super::run(
             self.store.as_ref(),
-            &self.index,
             &self.config,
             &req,
             from,
