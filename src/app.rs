@@ -166,7 +166,7 @@ pub async fn serve(
     if !args.metrics {
         state.metrics = None;
     }
-    state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
+    state.ranking = crate::index::Ranking::from_env()?;
     web::server::serve(
         listener,
         web::router(state),

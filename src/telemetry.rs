@@ -18,15 +18,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// A `PAPERS_LOG_FORMAT` value that names no format.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("PAPERS_LOG_FORMAT={0:?}: use `text` (the default) or `json`")]
+pub struct LogFormatError(pub String);
+
 impl LogFormat {
     /// `PAPERS_LOG_FORMAT`: `text` (the default) or `json`.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, LogFormatError> {
         match std::env::var("PAPERS_LOG_FORMAT").as_deref().map(str::trim) {
             Err(_) | Ok("") | Ok("text") => Ok(LogFormat::Text),
             Ok("json") => Ok(LogFormat::Json),
-            Ok(other) => Err(format!(
-                "PAPERS_LOG_FORMAT={other:?}: use `text` (the default) or `json`"
-            )),
+            Ok(other) => Err(LogFormatError(other.to_string())),
         }
     }
 }

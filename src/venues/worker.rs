@@ -128,7 +128,7 @@ impl Worker {
         }
         let req: ImportRequest = serde_json::from_str(&job.params)
             .map_err(|e| anyhow::anyhow!("bad job parameters: {e}"))?;
-        let req = req.validated().map_err(anyhow::Error::msg)?;
+        let req = req.validated()?;
         let from = Outcome::resume(&JobProgress {
             fetched: job.fetched,
             stored: job.stored,
