@@ -182,7 +182,7 @@ impl Application {
         if !args.metrics {
             state.metrics = None;
         }
-        state.ranking = crate::index::Ranking::from_env().map_err(anyhow::Error::msg)?;
+        state.ranking = crate::index::Ranking::from_env()?;
         Ok(Application {
             listener,
             router: web::router(state),

@@ -143,8 +143,7 @@ async fn import_venue(global: &Global, args: &VenueArgs) -> anyhow::Result<()> {
         format: args.format,
         include_rejected: args.include_rejected,
     }
-    .validated()
-    .map_err(anyhow::Error::msg)?;
+    .validated()?;
     let services = Services::open(global).await?;
     services.catch_up().await?;
     // A bar whose length is the source's total, once a page has said it.
@@ -228,7 +227,7 @@ async fn search(global: &Global, args: &SearchArgs) -> anyhow::Result<()> {
     let query = args.query.join(" ");
     let index = services.index.clone();
     let limit = usize::from(args.limit);
-    let ranking = Ranking::from_env().map_err(anyhow::Error::msg)?;
+    let ranking = Ranking::from_env()?;
     let results = tokio::task::spawn_blocking(move || {
         index.search(&SearchRequest::new(&query, limit), ranking)
     })

@@ -107,16 +107,23 @@ pub struct ServeArgs {
     pub sources: SourceArgs,
 }
 
-fn parse_base_url(raw: &str) -> Result<String, String> {
+/// Why a `--base-url` was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+enum BaseUrlError {
+    #[error("the base URL starts with http:// or https://")]
+    Scheme,
+    #[error("{0:?} is not a base URL like https://papers.example.org")]
+    Host(String),
+}
+
+fn parse_base_url(raw: &str) -> Result<String, BaseUrlError> {
     let base = raw.trim().trim_end_matches('/');
     let host = base
         .strip_prefix("https://")
         .or_else(|| base.strip_prefix("http://"))
-        .ok_or("the base URL starts with http:// or https://")?;
+        .ok_or(BaseUrlError::Scheme)?;
     if host.is_empty() || host.contains(|c: char| c.is_whitespace() || "\"'<>".contains(c)) {
-        return Err(format!(
-            "{raw:?} is not a base URL like https://papers.example.org"
-        ));
+        return Err(BaseUrlError::Host(raw.to_string()));
     }
     Ok(base.to_string())
 }

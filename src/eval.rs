@@ -89,7 +89,7 @@ pub async fn run_with(
         }
         None => None,
     };
-    let base = Ranking::from_env().map_err(anyhow::Error::msg)?;
+    let base = Ranking::from_env()?;
     let boosts = if title_boosts.is_empty() {
         vec![base.title_boost]
     } else {

@@ -21,7 +21,11 @@ async fn main() {
     papers::telemetry::init(format);
     if let Err(e) = papers::cli::run(cli).await {
         // Not eprintln!: that panics when stderr is a closed pipe.
-        let _ = writeln!(std::io::stderr(), "error: {e:#}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: {}",
+            papers::telemetry::error_chain(&e)
+        );
         std::process::exit(1);
     }
 }

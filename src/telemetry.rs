@@ -18,15 +18,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// A `PAPERS_LOG_FORMAT` value that names no format.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("PAPERS_LOG_FORMAT={0:?}: use `text` (the default) or `json`")]
+pub struct LogFormatError(pub String);
+
 impl LogFormat {
     /// `PAPERS_LOG_FORMAT`: `text` (the default) or `json`.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, LogFormatError> {
         match std::env::var("PAPERS_LOG_FORMAT").as_deref().map(str::trim) {
             Err(_) | Ok("") | Ok("text") => Ok(LogFormat::Text),
             Ok("json") => Ok(LogFormat::Json),
-            Ok(other) => Err(format!(
-                "PAPERS_LOG_FORMAT={other:?}: use `text` (the default) or `json`"
-            )),
+            Ok(other) => Err(LogFormatError(other.to_string())),
         }
     }
 }
@@ -92,4 +95,41 @@ pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
         path = %request.uri().path(),
         request_id = %id,
     )
+}
+
+/// An error and its causes on one line, `: `-separated, each text once: a message that
+/// already holds its cause's text (thiserror's `"…: {0}"` over a `#[from]` field) does not
+/// repeat it. What the terminal, logs and job records show.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("bad line: {0}")]
+    struct Line(#[from] std::num::ParseIntError);
+
+    #[test]
+    fn each_cause_is_shown_once() {
+        let e = anyhow::Error::from(Line::from("x".parse::<u8>().unwrap_err()))
+            .context("reading input.txt");
+        assert_eq!(
+            error_chain(&e),
+            "reading input.txt: bad line: invalid digit found in string"
+        );
+    }
 }

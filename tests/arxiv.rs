@@ -548,7 +548,10 @@ async fn fetch_by_id_stores_papers_and_reports_bad_ids() {
         .unwrap();
     assert_eq!(raw.status, 400);
     let err = papers::ingest::atom::parse(&raw.text()).unwrap_err();
-    assert!(err.contains("incorrect id format for abc"), "{err}");
+    assert!(
+        matches!(&err, papers::ingest::FeedError::Api(m) if m.contains("incorrect id format for abc")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

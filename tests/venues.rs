@@ -442,10 +442,20 @@ async fn forget_title_hashes(db: &common::TestDb, ids: &[&str]) {
     for id in ids {
         let changed = if db.backend == "postgres" {
             let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql).bind(id).execute(&mut c).await.unwrap().rows_affected()
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .unwrap()
+                .rows_affected()
         } else {
             let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql).bind(id).execute(&mut c).await.unwrap().rows_affected()
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .unwrap()
+                .rows_affected()
         };
         assert_eq!(changed, 1, "{id}");
     }

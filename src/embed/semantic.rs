@@ -57,7 +57,7 @@ impl Semantic {
                 Err(e) => match vectors::stored_dim(&dir, &model) {
                     Some(d) => {
                         tracing::warn!(
-                            error = format!("{e:#}"),
+                            error = crate::telemetry::error_chain(&e),
                             "the embedder did not answer: searches answer from BM25 until it does"
                         );
                         d

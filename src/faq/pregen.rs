@@ -191,7 +191,7 @@ impl FaqService {
     ) -> Result<RunStatus, StartError> {
         let papers = papers(&*self.store, &selection)
             .await
-            .map_err(|e| StartError::Nothing(format!("{e:#}")))?;
+            .map_err(|e| StartError::Nothing(crate::telemetry::error_chain(&e)))?;
         let status = RunStatus {
             selection: selection.to_string(),
             lang: lang.code().into(),

@@ -1,11 +1,12 @@
 //! The generic import format: one paper per JSON line, only `id` and `title` required.
 //! BEIR corpora (`_id`, `title`, `text`) import as they are.
 
+use super::RecordError;
 use crate::domain::{ArxivId, Date, Paper, Venue};
 use serde::Deserialize;
 
 /// Longest id accepted.
-const MAX_ID: usize = 200;
+pub(super) const MAX_ID: usize = 200;
 
 #[derive(Deserialize)]
 struct Record {
@@ -30,12 +31,12 @@ struct Record {
     track: Option<String>,
 }
 
-pub fn parse(line: &str) -> Result<Paper, String> {
-    let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
+pub fn parse(line: &str) -> Result<Paper, RecordError> {
+    let r: Record = serde_json::from_str(line)?;
     let id = match r.id {
         serde_json::Value::String(s) => s,
         serde_json::Value::Number(n) => n.to_string(),
-        other => return Err(format!("id must be a string, not {other}")),
+        other => return Err(RecordError::IdType(other)),
     };
     let id = match ArxivId::parse(&id) {
         Ok(arxiv) => arxiv.to_string(),
@@ -43,16 +44,14 @@ pub fn parse(line: &str) -> Result<Paper, String> {
     };
     if id.is_empty() || id.len() > MAX_ID || id.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(format!(
-            "bad id {id:?}: 1 to {MAX_ID} characters, no spaces"
-        ));
+        return Err(RecordError::BadId(id));
     }
     let title = r
         .title
         .filter(|t| !t.trim().is_empty())
-        .ok_or("missing title")?;
-    let date = |field: &str, raw: Option<String>| {
-        raw.map(|d| Date::parse_iso(&d).map_err(|e| format!("{field}: {e}")))
+        .ok_or(RecordError::NoTitle)?;
+    let date = |field: &'static str, raw: Option<String>| {
+        raw.map(|d| Date::parse_iso(&d).map_err(|source| RecordError::Date { field, source }))
             .transpose()
     };
     let mut paper = Paper {
@@ -73,7 +72,7 @@ pub fn parse(line: &str) -> Result<Paper, String> {
                 year,
                 track: r.track,
             }),
-            (Some(_), None) => return Err("venue needs a year".into()),
+            (Some(_), None) => return Err(RecordError::VenueWithoutYear),
             _ => None,
         },
     };
@@ -101,11 +100,10 @@ mod tests {
             parse(r#"{"id":"v","title":"T","venue":"ICLR","year":2024,"track":"Oral"}"#).unwrap();
         assert_eq!(v.published, Date::new(2024, 5, 7), "the edition's date");
         assert_eq!(v.venue.unwrap().to_string(), "ICLR 2024 Oral");
-        assert!(
-            parse(r#"{"id":"a","title":"T","venue":"ICLR"}"#)
-                .unwrap_err()
-                .contains("year")
-        );
+        assert!(matches!(
+            parse(r#"{"id":"a","title":"T","venue":"ICLR"}"#),
+            Err(RecordError::VenueWithoutYear)
+        ));
     }
 
     #[test]
@@ -117,21 +115,20 @@ mod tests {
 
     #[test]
     fn rejects_bad_records() {
-        assert!(parse(r#"{"title":"no id"}"#).unwrap_err().contains("id"));
+        let message = |line: &str| parse(line).unwrap_err().to_string();
+        assert!(message(r#"{"title":"no id"}"#).contains("id"));
+        assert!(matches!(
+            parse(r#"{"id":[1],"title":"T"}"#),
+            Err(RecordError::IdType(_))
+        ));
+        assert!(message(r#"{"id":"a b","title":"T"}"#).starts_with("bad id \"a b\": 1 to 200"));
         assert!(
-            parse(r#"{"id":"a b","title":"T"}"#)
-                .unwrap_err()
-                .contains("bad id")
+            message(r#"{"id":"a","title":"T","published":"soon"}"#)
+                .starts_with("published: not a date")
         );
-        assert!(
-            parse(r#"{"id":"a","title":"T","published":"soon"}"#)
-                .unwrap_err()
-                .contains("published")
-        );
-        assert!(
-            parse(r#"{"id":"a","title":"T","authors":"A B"}"#)
-                .unwrap_err()
-                .contains("invalid type")
-        );
+        assert!(matches!(
+            parse(r#"{"id":"a","title":"T","authors":"A B"}"#),
+            Err(RecordError::Json(e)) if e.to_string().contains("invalid type")
+        ));
     }
 }

@@ -9,7 +9,7 @@ pub use jsonl::parse as parse_jsonl_line;
 /// Parses one line of the arXiv metadata snapshot (for benchmarks and tools).
 pub use snapshot::parse as parse_snapshot_line;
 
-use crate::domain::Paper;
+use crate::domain::{DateError, IdError, Paper};
 use crate::index::{CommitPolicy, Syncer};
 use crate::progress::Progress;
 use crate::store::{BatchOutcome, Store};
@@ -24,6 +24,38 @@ use tokio::sync::{Notify, mpsc};
 pub const BATCH: usize = 1_000;
 /// Skipped lines logged one by one before the rest are only counted.
 const LOGGED_SKIPS: u64 = 20;
+
+/// Why one line of an import was skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The line's length in bytes, over `input::MAX_LINE`.
+    #[error(
+        "record of {:.1} MB is over the {} MB limit",
+        *.0 as f64 / 1e6,
+        input::MAX_LINE / (1024 * 1024)
+    )]
+    TooLong(usize),
+    #[error("not valid UTF-8 ({0})")]
+    Utf8(#[from] std::str::Utf8Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// A generic record's id that is neither a string nor a number.
+    #[error("id must be a string, not {0}")]
+    IdType(serde_json::Value),
+    #[error("bad id {0:?}: 1 to {max} characters, no spaces", max = jsonl::MAX_ID)]
+    BadId(String),
+    #[error("missing title")]
+    NoTitle,
+    #[error("{field}: {source}")]
+    Date {
+        field: &'static str,
+        source: DateError,
+    },
+    #[error("venue needs a year")]
+    VenueWithoutYear,
+}
 
 /// The record formats `papers import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,7 +75,7 @@ impl Format {
         }
     }
 
-    fn parser(self) -> fn(&str) -> Result<Paper, String> {
+    fn parser(self) -> fn(&str) -> Result<Paper, RecordError> {
         match self {
             Format::ArxivSnapshot => snapshot::parse,
             Format::Jsonl => jsonl::parse,
@@ -153,7 +185,7 @@ pub(crate) async fn follow(syncer: Syncer, written: Arc<Notify>) {
 /// Runs on its own thread: reads and parses lines, sends full batches, counts skips.
 fn read_batches(
     mut input: Box<dyn BufRead + Send>,
-    parse: fn(&str) -> Result<Paper, String>,
+    parse: fn(&str) -> Result<Paper, RecordError>,
     tx: mpsc::Sender<Vec<Paper>>,
 ) -> Summary {
     let mut summary = Summary::default();
@@ -178,13 +210,9 @@ fn read_batches(
         }
         summary.read += 1;
         let parsed = match line {
-            Line::TooLong(n) => Err(format!(
-                "record of {:.1} MB is over the {} MB limit",
-                n as f64 / 1e6,
-                input::MAX_LINE / (1024 * 1024)
-            )),
+            Line::TooLong(n) => Err(RecordError::TooLong(n)),
             Line::Text => std::str::from_utf8(&buf)
-                .map_err(|e| format!("not valid UTF-8 ({e})"))
+                .map_err(RecordError::from)
                 .and_then(parse),
         };
         match parsed {

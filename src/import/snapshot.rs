@@ -1,5 +1,6 @@
 //! The arXiv metadata snapshot (Kaggle's `arxiv-metadata-oai-snapshot`, JSON lines).
 
+use super::RecordError;
 use crate::domain::{ArxivId, Date, Paper};
 use serde::Deserialize;
 
@@ -27,13 +28,13 @@ struct Version {
 }
 
 /// Parses one snapshot line into a paper.
-pub fn parse(line: &str) -> Result<Paper, String> {
-    let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let id = ArxivId::parse(&r.id).map_err(|e| e.to_string())?;
+pub fn parse(line: &str) -> Result<Paper, RecordError> {
+    let r: Record = serde_json::from_str(line)?;
+    let id = ArxivId::parse(&r.id)?;
     let title = r
         .title
         .filter(|t| !t.trim().is_empty())
-        .ok_or("missing title")?;
+        .ok_or(RecordError::NoTitle)?;
     let authors = match r.authors_parsed {
         Some(parsed) if !parsed.is_empty() => parsed.iter().map(|p| join_name(p)).collect(),
         _ => split_authors(r.authors.as_deref().unwrap_or_default()),
@@ -127,21 +128,19 @@ mod tests {
 
     #[test]
     fn reports_what_is_wrong() {
-        assert!(
-            parse(r#"{"id":"0704.0001"}"#)
-                .unwrap_err()
-                .contains("title")
-        );
-        assert!(
-            parse(r#"{"id":"nope","title":"T"}"#)
-                .unwrap_err()
-                .contains("arXiv id")
-        );
+        assert!(matches!(
+            parse(r#"{"id":"0704.0001"}"#),
+            Err(RecordError::NoTitle)
+        ));
+        let bad_id = parse(r#"{"id":"nope","title":"T"}"#).unwrap_err();
+        assert!(matches!(bad_id, RecordError::Id(_)));
+        assert!(bad_id.to_string().contains("arXiv id"), "{bad_id}");
         assert!(
             parse(r#"{"id":"0704.0001","title":7}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("invalid type")
         );
-        assert!(parse("{").is_err());
+        assert!(matches!(parse("{"), Err(RecordError::Json(_))));
     }
 }

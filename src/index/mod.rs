@@ -17,7 +17,7 @@ pub use facets::{FacetCount, Facets};
 pub use filters::Filters;
 pub use highlight::Highlighter;
 pub use listing::{CategorySet, DayListing};
-pub use ranking::Ranking;
+pub use ranking::{Ranking, RankingError};
 pub use schema::Fields;
 pub use search::{Hit, SearchRequest, SearchResults, Sort};
 pub use sync::{CommitPolicy, SyncReport, Syncer};

@@ -40,10 +40,19 @@ impl Default for Ranking {
     }
 }
 
+/// Why a `PAPERS_RANKING` value was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RankingError {
+    #[error("PAPERS_RANKING: {0:?} is not name=number")]
+    NotNameNumber(String),
+    #[error("PAPERS_RANKING: unknown weight {0:?}")]
+    UnknownWeight(String),
+}
+
 impl Ranking {
     /// The defaults, with any weight overridden by `PAPERS_RANKING`
     /// (`title_boost=0.3,fill=10`): for tuning experiments.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, RankingError> {
         match std::env::var("PAPERS_RANKING") {
             Ok(spec) => Ranking::default().with(&spec),
             Err(_) => Ok(Ranking::default()),
@@ -51,9 +60,9 @@ impl Ranking {
     }
 
     /// These weights with `name=value` pairs (comma-separated) overriding some.
-    pub fn with(mut self, spec: &str) -> Result<Self, String> {
+    pub fn with(mut self, spec: &str) -> Result<Self, RankingError> {
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || format!("PAPERS_RANKING: {pair:?} is not name=number");
+            let bad = || RankingError::NotNameNumber(pair.to_string());
             let (name, value) = pair.split_once('=').ok_or_else(bad)?;
             let number: f32 = value.trim().parse().map_err(|_| bad())?;
             match name.trim() {
@@ -66,7 +75,7 @@ impl Ranking {
                 "near_weight" => self.near_weight = number,
                 "fill" => self.fill = number.max(0.0) as usize,
                 "sentence" => self.sentence = number.max(0.0) as usize,
-                other => return Err(format!("PAPERS_RANKING: unknown weight {other:?}")),
+                other => return Err(RankingError::UnknownWeight(other.to_string())),
             }
         }
         Ok(self)

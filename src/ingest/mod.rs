@@ -10,7 +10,9 @@ pub mod rss;
 pub mod schedule;
 mod xml;
 
-use crate::domain::{ArxivId, Paper};
+pub use xml::XmlError;
+
+use crate::domain::{ArxivId, IdError, Paper};
 use crate::fetch::{FetchConfig, FetchError, Fetcher, Limiter};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,12 +67,41 @@ pub struct ArxivOptions {
     pub retries: u32,
 }
 
+/// Why an arXiv response (Atom, RSS or OAI-PMH), or one entry of it, could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// The document is not the kind asked for (`expected` reads "an Atom feed").
+    #[error("not {expected} (root <{root}>)")]
+    WrongRoot {
+        expected: &'static str,
+        root: String,
+    },
+    /// The arXiv API's error entry, with its message.
+    #[error("arXiv API error: {0}")]
+    Api(String),
+    /// A required element is absent or blank.
+    #[error("no {0}")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error("unknown announce_type {0:?}")]
+    AnnounceType(String),
+    #[error("metadata in neither arXiv nor arXivRaw format")]
+    MetadataFormat,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error("{url}: {reason}")]
-    Parse { url: String, reason: String },
+    Parse {
+        url: String,
+        #[source]
+        reason: FeedError,
+    },
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("OAI-PMH error {code}: {message}")]

@@ -1,5 +1,6 @@
 //! OAI-PMH `ListRecords` pages from arXiv in the `arXiv` and `arXivRaw` metadata formats.
 
+use super::FeedError;
 use super::xml::{self, Element};
 use crate::domain::{ArxivId, Date, Paper};
 use crate::import::snapshot::{join_name, split_authors};
@@ -102,10 +103,13 @@ pub enum Reply {
 
 /// Parses a `ListRecords` response. Malformed XML is an error; a record that does not
 /// parse is skipped and reported in the page.
-pub fn parse(body: &str) -> Result<Reply, String> {
+pub fn parse(body: &str) -> Result<Reply, FeedError> {
     let root = xml::parse(body)?;
     if root.name != "OAI-PMH" {
-        return Err(format!("not an OAI-PMH response (root <{}>)", root.name));
+        return Err(FeedError::WrongRoot {
+            expected: "an OAI-PMH response",
+            root: root.name,
+        });
     }
     if let Some(error) = root.child("error") {
         let code = error.attr("code").unwrap_or("unknown").to_string();
@@ -116,9 +120,9 @@ pub fn parse(body: &str) -> Result<Reply, String> {
             _ => Reply::Error { code, message },
         });
     }
-    let list = root
-        .child("ListRecords")
-        .ok_or("OAI-PMH response without ListRecords or error")?;
+    let list = root.child("ListRecords").ok_or(FeedError::Missing(
+        "ListRecords or error in the OAI-PMH response",
+    ))?;
     let mut page = Page::default();
     for record in list.children_named("record") {
         let header = record.child("header");
@@ -139,7 +143,7 @@ pub fn parse(body: &str) -> Result<Reply, String> {
             Ok(paper) => page.papers.push(paper),
             Err(reason) => {
                 tracing::warn!(%identifier, %reason, "skipping an OAI-PMH record");
-                page.skipped.push((identifier, reason));
+                page.skipped.push((identifier, reason.to_string()));
             }
         }
     }
@@ -150,22 +154,24 @@ pub fn parse(body: &str) -> Result<Reply, String> {
     Ok(Reply::Page(page))
 }
 
-fn record_paper(record: &Element) -> Result<Paper, String> {
-    let metadata = record.child("metadata").ok_or("no metadata")?;
+fn record_paper(record: &Element) -> Result<Paper, FeedError> {
+    let metadata = record
+        .child("metadata")
+        .ok_or(FeedError::Missing("metadata"))?;
     if let Some(m) = metadata.child("arXiv") {
         arxiv_format(m)
     } else if let Some(m) = metadata.child("arXivRaw") {
         arxiv_raw_format(m)
     } else {
-        Err("metadata in neither arXiv nor arXivRaw format".into())
+        Err(FeedError::MetadataFormat)
     }
 }
 
 /// The fields both formats share.
-fn common(m: &Element) -> Result<Paper, String> {
-    let raw_id = m.text_of("id").ok_or("no id")?;
-    let id = ArxivId::parse(&raw_id).map_err(|e| e.to_string())?;
-    let title = m.text_of("title").ok_or("no title")?;
+fn common(m: &Element) -> Result<Paper, FeedError> {
+    let raw_id = m.text_of("id").ok_or(FeedError::Missing("id"))?;
+    let id = ArxivId::parse(&raw_id)?;
+    let title = m.text_of("title").ok_or(FeedError::Missing("title"))?;
     Ok(Paper {
         id: id.to_string(),
         title,
@@ -184,7 +190,7 @@ fn common(m: &Element) -> Result<Paper, String> {
     })
 }
 
-fn arxiv_format(m: &Element) -> Result<Paper, String> {
+fn arxiv_format(m: &Element) -> Result<Paper, FeedError> {
     let mut paper = common(m)?;
     let date = |name: &str| m.text_of(name).and_then(|d| Date::parse_iso(&d).ok());
     paper.published = date("created");
@@ -202,7 +208,7 @@ fn arxiv_format(m: &Element) -> Result<Paper, String> {
     Ok(paper)
 }
 
-fn arxiv_raw_format(m: &Element) -> Result<Paper, String> {
+fn arxiv_raw_format(m: &Element) -> Result<Paper, FeedError> {
     let mut paper = common(m)?;
     let dates: Vec<Date> = m
         .children_named("version")

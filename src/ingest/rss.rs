@@ -1,7 +1,7 @@
 //! arXiv's per-category RSS (`rss.arxiv.org/rss/cs.CL`): the day's announced papers and
 //! how each was announced (`arxiv:announce_type`).
 
-use super::xml;
+use super::{FeedError, xml};
 use crate::domain::{AnnounceKind, ArxivId, Date, Paper};
 
 /// One category's feed for one day.
@@ -18,12 +18,15 @@ pub struct DayFeed {
 
 /// Parses a feed. Weekend and holiday feeds have no items: that is an empty day, not an
 /// error.
-pub fn parse(body: &str) -> Result<DayFeed, String> {
+pub fn parse(body: &str) -> Result<DayFeed, FeedError> {
     let root = xml::parse(body)?;
     let channel = root
         .child("channel")
         .filter(|_| root.name == "rss")
-        .ok_or_else(|| format!("not an RSS feed (root <{}>)", root.name))?;
+        .ok_or_else(|| FeedError::WrongRoot {
+            expected: "an RSS feed",
+            root: root.name.clone(),
+        })?;
     let day = channel
         .text_of("pubDate")
         .or_else(|| channel.text_of("lastBuildDate"))
@@ -39,22 +42,23 @@ pub fn parse(body: &str) -> Result<DayFeed, String> {
             .unwrap_or_default();
         match item_paper(item) {
             Ok(found) => feed.items.push(found),
-            Err(reason) => feed.skipped.push((label, reason)),
+            Err(reason) => feed.skipped.push((label, reason.to_string())),
         }
     }
     Ok(feed)
 }
 
-fn item_paper(item: &xml::Element) -> Result<(Paper, AnnounceKind), String> {
+fn item_paper(item: &xml::Element) -> Result<(Paper, AnnounceKind), FeedError> {
     let raw_id = item
         .text_of("guid")
         .map(|g| g.trim_start_matches("oai:arXiv.org:").to_string())
         .or_else(|| item.text_of("link"))
-        .ok_or("no guid or link")?;
-    let id = ArxivId::parse(&raw_id).map_err(|e| e.to_string())?;
-    let kind_raw = item.text_of("announce_type").ok_or("no announce_type")?;
-    let kind = AnnounceKind::parse(&kind_raw)
-        .ok_or_else(|| format!("unknown announce_type {kind_raw:?}"))?;
+        .ok_or(FeedError::Missing("guid or link"))?;
+    let id = ArxivId::parse(&raw_id)?;
+    let kind_raw = item
+        .text_of("announce_type")
+        .ok_or(FeedError::Missing("announce_type"))?;
+    let kind = AnnounceKind::parse(&kind_raw).ok_or(FeedError::AnnounceType(kind_raw))?;
     // "arXiv:2401.00001v1 Announce Type: new \nAbstract: The text…"
     let description = item.text_of("description").unwrap_or_default();
     let abstract_text = description
@@ -63,7 +67,7 @@ fn item_paper(item: &xml::Element) -> Result<(Paper, AnnounceKind), String> {
         .to_string();
     let mut paper = Paper {
         id: id.to_string(),
-        title: item.text_of("title").ok_or("no title")?,
+        title: item.text_of("title").ok_or(FeedError::Missing("title"))?,
         abstract_text,
         authors: item
             .text_of("creator")

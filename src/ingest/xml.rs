@@ -2,6 +2,30 @@
 //! serves, with namespace prefixes dropped (`arxiv:comment` is `comment`).
 
 use quick_xml::events::Event;
+use quick_xml::events::attributes::AttrError;
+
+/// Why a document is not well-formed XML.
+#[derive(Debug, thiserror::Error)]
+pub enum XmlError {
+    /// quick-xml's error, at this byte offset.
+    #[error("malformed XML at byte {at}: {source}")]
+    Malformed { at: u64, source: quick_xml::Error },
+    #[error("bad attribute: {0}")]
+    Attribute(#[from] AttrError),
+    #[error("bad attribute value: {0}")]
+    AttributeValue(#[source] quick_xml::Error),
+    #[error(transparent)]
+    CharRef(quick_xml::Error),
+    #[error("unknown entity &{0};")]
+    UnknownEntity(String),
+    #[error("unbalanced closing tag")]
+    Unbalanced,
+    /// The document stops inside this element.
+    #[error("XML ends inside <{0}>: the response was cut short")]
+    CutShort(String),
+    #[error("empty XML document")]
+    Empty,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Element {
@@ -45,13 +69,13 @@ fn local(qname: &str) -> String {
     }
 }
 
-fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, String> {
+fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, XmlError> {
     let mut attrs = Vec::new();
     for a in e.attributes() {
-        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+        let a = a?;
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|err| format!("bad attribute value: {err}"))?;
+            .map_err(XmlError::AttributeValue)?;
         attrs.push((local(a.key.as_ref()), value.into_owned()));
     }
     Ok(Element {
@@ -63,15 +87,16 @@ fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, String> {
 
 /// Parses a whole document and returns its root element. Malformed XML (a truncated
 /// body, an HTML error page) is an error naming the byte offset.
-pub fn parse(xml: &str) -> Result<Element, String> {
+pub fn parse(xml: &str) -> Result<Element, XmlError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<Element> = Vec::new();
     let mut root = None;
     let at = |r: &quick_xml::Reader<&[u8]>| r.buffer_position();
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("malformed XML at byte {}: {e}", at(&reader)))?;
+        let event = reader.read_event().map_err(|source| XmlError::Malformed {
+            at: at(&reader),
+            source,
+        })?;
         match event {
             Event::Start(e) => stack.push(open(&e)?),
             Event::Empty(e) => {
@@ -82,7 +107,7 @@ pub fn parse(xml: &str) -> Result<Element, String> {
                 }
             }
             Event::End(_) => {
-                let element = stack.pop().ok_or("unbalanced closing tag")?;
+                let element = stack.pop().ok_or(XmlError::Unbalanced)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None => root = Some(element),
@@ -102,12 +127,12 @@ pub fn parse(xml: &str) -> Result<Element, String> {
                 let Some(top) = stack.last_mut() else {
                     continue;
                 };
-                if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
+                if let Some(c) = r.resolve_char_ref().map_err(XmlError::CharRef)? {
                     top.text.push(c);
                 } else {
                     let name: &str = &r;
                     let resolved = quick_xml::escape::resolve_predefined_entity(name)
-                        .ok_or_else(|| format!("unknown entity &{name};"))?;
+                        .ok_or_else(|| XmlError::UnknownEntity(name.to_string()))?;
                     top.text.push_str(resolved);
                 }
             }
@@ -115,18 +140,15 @@ pub fn parse(xml: &str) -> Result<Element, String> {
             _ => {}
         }
     }
-    if !stack.is_empty() {
-        return Err(format!(
-            "XML ends inside <{}>: the response was cut short",
-            stack.last().map_or("", |e| e.name.as_str())
-        ));
+    if let Some(unclosed) = stack.pop() {
+        return Err(XmlError::CutShort(unclosed.name));
     }
-    root.ok_or_else(|| "empty XML document".to_string())
+    root.ok_or(XmlError::Empty)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{XmlError, parse};
 
     #[test]
     fn builds_a_tree_with_local_names_and_resolved_text() {
@@ -143,8 +165,13 @@ mod tests {
 
     #[test]
     fn truncated_and_malformed_documents_are_errors() {
-        assert!(parse("<feed><entry>").unwrap_err().contains("cut short"));
-        assert!(parse("<feed></entry>").is_err());
-        assert!(parse("").is_err());
+        let cut = parse("<feed><entry>").unwrap_err();
+        assert!(matches!(&cut, XmlError::CutShort(name) if name == "entry"));
+        assert!(cut.to_string().contains("cut short"), "{cut}");
+        assert!(matches!(
+            parse("<feed></entry>"),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(matches!(parse(""), Err(XmlError::Empty)));
     }
 }

@@ -215,7 +215,10 @@ where
 
     async fn papers_titled(&self, titles: &[String]) -> StoreResult<Vec<Paper>> {
         hash_old_titles::<DB>(&self.pool).await?;
-        let mut hashes: Vec<i64> = titles.iter().map(|t| crate::domain::title_hash(t)).collect();
+        let mut hashes: Vec<i64> = titles
+            .iter()
+            .map(|t| crate::domain::title_hash(t))
+            .collect();
         hashes.sort_unstable();
         hashes.dedup();
         let keys: std::collections::HashSet<String> =
@@ -582,15 +585,20 @@ where
         if rows.is_empty() {
             return Ok(());
         }
-        tracing::info!(papers = rows.len(), "hashing the titles of papers stored before title hashes");
+        tracing::info!(
+            papers = rows.len(),
+            "hashing the titles of papers stored before title hashes"
+        );
         let mut tx = pool.begin().await?;
         for row in rows {
             // A writer that rewrote the row meanwhile has hashed its new title already.
-            sqlx::query::<DB>("UPDATE papers SET title_hash = $1 WHERE id = $2 AND title_hash IS NULL")
-                .bind(crate::domain::title_hash(&row.title))
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query::<DB>(
+                "UPDATE papers SET title_hash = $1 WHERE id = $2 AND title_hash IS NULL",
+            )
+            .bind(crate::domain::title_hash(&row.title))
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
     }

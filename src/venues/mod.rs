@@ -75,28 +75,37 @@ pub struct ImportRequest {
 /// Venues this service knows how to import.
 pub const VENUES: [&str; 2] = ["ICLR", "ICML"];
 
+/// Why an import request was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RequestError {
+    #[error("unknown venue {0:?}: use one of {venues}", venues = VENUES.join(", "))]
+    UnknownVenue(String),
+    #[error("year {0} is out of range")]
+    YearOutOfRange(u16),
+    #[error("PMLR holds ICML proceedings only")]
+    PmlrNotIcml,
+    #[error("no PMLR volume is known for ICML {0}")]
+    NoPmlrVolume(u16),
+}
+
 impl ImportRequest {
     /// Checks the venue and year, and fills in the default source.
-    pub fn validated(mut self) -> Result<Self, String> {
+    pub fn validated(mut self) -> Result<Self, RequestError> {
         self.venue = self.venue.trim().to_ascii_uppercase();
         if !VENUES.contains(&self.venue.as_str()) {
-            return Err(format!(
-                "unknown venue {:?}: use one of {}",
-                self.venue,
-                VENUES.join(", ")
-            ));
+            return Err(RequestError::UnknownVenue(self.venue));
         }
         if !(2013..=2100).contains(&self.year) {
-            return Err(format!("year {} is out of range", self.year));
+            return Err(RequestError::YearOutOfRange(self.year));
         }
         let source = self
             .source
             .unwrap_or_else(|| Source::default_for(&self.venue, self.year));
         if source == Source::Pmlr && self.venue != "ICML" {
-            return Err("PMLR holds ICML proceedings only".into());
+            return Err(RequestError::PmlrNotIcml);
         }
         if source == Source::Pmlr && self.from_file.is_none() && pmlr::volume(self.year).is_none() {
-            return Err(format!("no PMLR volume is known for ICML {}", self.year));
+            return Err(RequestError::NoPmlrVolume(self.year));
         }
         self.source = Some(source);
         Ok(self)
@@ -133,6 +142,28 @@ impl Default for VenueConfig {
             stale: Duration::from_secs(120),
         }
     }
+}
+
+/// Why an entry of a venue source (an OpenReview note, a PMLR file or page) could not be
+/// read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("no front matter (the file does not start with ---)")]
+    NoFrontMatter,
+    #[error("front matter not closed by ---")]
+    UnclosedFrontMatter,
+    #[error("front matter: {0}")]
+    FrontMatter(#[from] serde_norway::Error),
+    /// A saved file that could not be read.
+    #[error(transparent)]
+    Unreadable(#[from] std::io::Error),
+    #[error("{id}: the page has no citation_title")]
+    NoCitationTitle { id: String },
+    /// A note without this field (`content`, `id`).
+    #[error("note without {0}")]
+    NoteWithout(&'static str),
+    #[error("note {forum} has no title")]
+    UntitledNote { forum: String },
 }
 
 /// A paper as a venue source gives it, with the arXiv id the source names, if any.
@@ -258,8 +289,17 @@ mod tests {
             req("ICML", 2016).validated().unwrap().source,
             Some(Source::Pmlr)
         );
-        assert!(req("NeurIPS", 2024).validated().is_err());
-        assert!(req("ICML", 2015).validated().is_err(), "no volume known");
+        let unknown = req("NeurIPS", 2024).validated().unwrap_err();
+        assert_eq!(unknown, RequestError::UnknownVenue("NEURIPS".into()));
+        assert_eq!(
+            unknown.to_string(),
+            "unknown venue \"NEURIPS\": use one of ICLR, ICML"
+        );
+        assert_eq!(
+            req("ICML", 2015).validated(),
+            Err(RequestError::NoPmlrVolume(2015)),
+            "no volume known"
+        );
         assert_eq!(
             arxiv_in_url("https://arxiv.org/pdf/1703.05175v2.pdf").map(|a| a.to_string()),
             Some("1703.05175".to_string())

@@ -2,7 +2,7 @@
 //! API v1 (`content.X`, decisions as reply notes), live with offset/limit paging or from a
 //! saved JSON dump.
 
-use super::{Page, Record, VenueConfig, arxiv_in_url, is_accepted, track_from};
+use super::{Page, Record, RecordError, VenueConfig, arxiv_in_url, is_accepted, track_from};
 use crate::domain::{Date, Paper, Venue};
 use crate::fetch::Fetcher;
 use serde_json::Value;
@@ -161,8 +161,10 @@ fn parse_notes(notes: &[Value], venue: &str, year: u16) -> (Vec<Record>, u64) {
 }
 
 /// One note of either API version (v2 wraps every content field as `{"value": …}`).
-pub fn parse_note(note: &Value, venue: &str, year: u16) -> Result<Record, String> {
-    let content = note.get("content").ok_or("note without content")?;
+pub fn parse_note(note: &Value, venue: &str, year: u16) -> Result<Record, RecordError> {
+    let content = note
+        .get("content")
+        .ok_or(RecordError::NoteWithout("content"))?;
     let field = |name: &str| -> Option<&Value> {
         let v = content.get(name)?;
         match v.get("value") {
@@ -181,10 +183,12 @@ pub fn parse_note(note: &Value, venue: &str, year: u16) -> Result<Record, String
         .or_else(|| note.get("id"))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or("note without id")?;
+        .ok_or(RecordError::NoteWithout("id"))?;
     let title = text("title");
     if title.trim().is_empty() {
-        return Err(format!("note {forum} has no title"));
+        return Err(RecordError::UntitledNote {
+            forum: forum.to_string(),
+        });
     }
     let authors = match field("authors") {
         Some(Value::Array(list)) => list

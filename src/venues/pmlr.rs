@@ -2,7 +2,7 @@
 //! paper's page (its `citation_*` meta tags and abstract); offline, a volume folder of the
 //! per-paper files PMLR builds its site from (YAML front matter).
 
-use super::{Page, Record, VenueConfig, arxiv_in_url, html};
+use super::{Page, Record, RecordError, VenueConfig, arxiv_in_url, html};
 use crate::domain::{Date, Paper, Venue};
 use crate::fetch::Fetcher;
 use serde::Deserialize;
@@ -54,14 +54,13 @@ struct Author {
 }
 
 /// One per-paper file: YAML between `---` lines, then (usually nothing but) the body.
-pub fn parse_front_matter(text: &str, volume: u16, year: u16) -> Result<Record, String> {
+pub fn parse_front_matter(text: &str, volume: u16, year: u16) -> Result<Record, RecordError> {
     let body = text
         .trim_start_matches('\u{feff}')
         .strip_prefix("---")
-        .ok_or("no front matter (the file does not start with ---)")?;
-    let end = body.find("\n---").ok_or("front matter not closed by ---")?;
-    let fm: FrontMatter =
-        serde_norway::from_str(&body[..end]).map_err(|e| format!("front matter: {e}"))?;
+        .ok_or(RecordError::NoFrontMatter)?;
+    let end = body.find("\n---").ok_or(RecordError::UnclosedFrontMatter)?;
+    let fm: FrontMatter = serde_norway::from_str(&body[..end])?;
     let authors = fm
         .author
         .iter()
@@ -148,7 +147,7 @@ pub fn read_folder(dir: &Path, volume: u16, year: u16) -> anyhow::Result<(Vec<Re
     let mut skipped = 0;
     for file in files {
         let parsed = std::fs::read_to_string(&file)
-            .map_err(|e| e.to_string())
+            .map_err(RecordError::from)
             .and_then(|text| parse_front_matter(&text, volume, year));
         match parsed {
             Ok(r) => records.push(r),
@@ -190,7 +189,12 @@ pub fn listing_ids(page: &str, volume: u16) -> Vec<String> {
 
 /// One paper page: `citation_title`, `citation_author` ("Family, Given"),
 /// `citation_publication_date`, `citation_pdf_url` meta tags and the abstract block.
-pub fn parse_paper_page(page: &str, id: &str, volume: u16, year: u16) -> Result<Record, String> {
+pub fn parse_paper_page(
+    page: &str,
+    id: &str,
+    volume: u16,
+    year: u16,
+) -> Result<Record, RecordError> {
     let mut title = None;
     let mut authors = Vec::new();
     let mut date = None;
@@ -213,7 +217,7 @@ pub fn parse_paper_page(page: &str, id: &str, volume: u16, year: u16) -> Result<
             _ => {}
         }
     }
-    let title = title.ok_or_else(|| format!("{id}: the page has no citation_title"))?;
+    let title = title.ok_or_else(|| RecordError::NoCitationTitle { id: id.to_string() })?;
     let abstract_html = page
         .split_once("id=\"abstract\"")
         .and_then(|(_, rest)| rest.split_once('>'))

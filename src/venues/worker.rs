@@ -90,7 +90,7 @@ impl Worker {
                 self.store.finish_job(job.id, JobStatus::Done, None).await?;
             }
             Err(e) => {
-                let reason = format!("{e:#}");
+                let reason = crate::telemetry::error_chain(&e);
                 tracing::warn!(job = job.id, error = %reason, "job failed");
                 self.store
                     .finish_job(job.id, JobStatus::Failed, Some(&reason))
@@ -128,7 +128,7 @@ impl Worker {
         }
         let req: ImportRequest = serde_json::from_str(&job.params)
             .map_err(|e| anyhow::anyhow!("bad job parameters: {e}"))?;
-        let req = req.validated().map_err(anyhow::Error::msg)?;
+        let req = req.validated()?;
         let from = Outcome::resume(&JobProgress {
             fetched: job.fetched,
             stored: job.stored,

@@ -211,7 +211,7 @@ async fn start(state: &AppState, body: StartImport) -> Result<Job, AppError> {
         include_rejected: body.include_rejected,
     }
     .validated()
-    .map_err(AppError::BadRequest)?;
+    .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let params = serde_json::to_string(&req).map_err(|e| AppError::Internal(e.into()))?;
     let job = state.store.create_job(KIND, &params).await?;
     tracing::info!(job = job.id, %params, "import queued");
