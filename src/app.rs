@@ -10,7 +10,7 @@ use crate::ingest::{Arxiv, ArxivOptions, schedule};
 use crate::leader::Leadership;
 use crate::services::Services;
 use crate::store::Store;
-use crate::web::{self, AppState};
+use crate::web::{self, AppState, search_slots::MAX_ADMITTED};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -181,6 +181,9 @@ impl Application {
         state.leader = Some(leader);
         if !args.metrics {
             state.metrics = None;
+        }
+        if let Some(n) = args.search_concurrency {
+            state.search_slots = crate::web::SearchSlots::new(n as usize, MAX_ADMITTED);
         }
         state.ranking = crate::index::Ranking::from_env()?;
         Ok(Application {

@@ -101,6 +101,9 @@ pub struct ServeArgs {
     /// Serve `GET /metrics` (Prometheus text format); `false` turns it off.
     #[arg(long, env = "PAPERS_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
+    /// Searches run at once (the others wait their turn) [default: two per core].
+    #[arg(long, env = "PAPERS_SEARCH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub search_concurrency: Option<u32>,
     #[command(flatten)]
     pub connections: crate::web::server::ConnectionOptions,
     #[command(flatten)]

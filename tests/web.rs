@@ -491,7 +491,7 @@ async fn overload_big_bodies_and_wrong_methods_get_json_errors() {
     let db = fresh_db("sqlite").await;
     let (_addr, services) = serve(&db, &[paper(1)]).await;
     let mut state = AppState::new(services.store.clone(), services.index.clone());
-    state.search_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    state.search_slots = papers::web::SearchSlots::new(0, 0);
     let busy = serve_state(state).await;
     let r = get(busy, b"/api/search?q=graph").await;
     assert_eq!(r.status, 429, "{}", r.body);

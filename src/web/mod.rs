@@ -16,6 +16,7 @@ mod openapi;
 mod pages;
 pub mod params;
 pub mod search;
+pub mod search_slots;
 pub mod server;
 mod similar;
 mod venues;
@@ -38,14 +39,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use search_slots::SearchSlots;
 
 /// Longest accepted query, in bytes.
 pub const MAX_QUERY: usize = 2_000;
 /// Deepest result reachable by paging.
 pub const MAX_OFFSET: usize = 10_000;
 
-/// Searches running at once before more get 429 Too Many Requests.
-pub const MAX_CONCURRENT_SEARCHES: usize = 256;
 /// Request bodies above this get 413, whether their length is announced or not.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -54,8 +54,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: SearchIndex,
     pub ranking: Ranking,
-    /// Permits for searches in flight; none left means 429.
-    pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// Turns for searches: one per core at once, a bounded line behind them, then 429.
+    pub search_slots: SearchSlots,
     /// Fetches papers that are not stored yet when their page is asked for.
     pub on_demand: Option<Arc<on_demand::OnDemand>>,
     /// The admin secret; `None` disables `/admin` and `/api/admin/…`.
@@ -79,7 +79,7 @@ impl AppState {
             store,
             index,
             ranking: Ranking::default(),
-            search_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SEARCHES)),
+            search_slots: SearchSlots::per_core(),
             on_demand: None,
             admin: None,
             meaning: None,

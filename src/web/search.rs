@@ -68,13 +68,11 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
             reranked: None,
         });
     }
-    let _slot = state
-        .search_slots
-        .try_acquire()
-        .map_err(|_| AppError::TooBusy)?;
+    let slot = state.search_slots.acquire().await?;
     let index = state.index.clone();
     let ranking = state.ranking;
     let (req, results) = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let results = index.search(&req, ranking);
         (req, results)
     })
