@@ -52,32 +52,38 @@ pub async fn link(store: &dyn Store, records: &[Record]) -> anyhow::Result<u64> 
         .iter()
         .map(|&i| records[i].paper.title.clone())
         .collect();
+    // The arXiv papers by id, and their ids by title key: those with a record's title, then
+    // those the records name (read by id, unless a title brought them already).
+    let mut arxiv: HashMap<String, Paper> = HashMap::new();
     let mut titled: HashMap<String, Vec<String>> = HashMap::new();
     for paper in store.papers_titled(&titles).await? {
         if crate::domain::ArxivId::parse(&paper.id).is_ok() {
             titled
                 .entry(title_key(&paper.title))
                 .or_default()
-                .push(paper.id);
+                .push(paper.id.clone());
+            arxiv.insert(paper.id.clone(), paper);
         }
     }
-    let found = unnamed.iter().flat_map(|&i| {
-        let ids = titled.get(&title_key(&records[i].paper.title));
-        ids.into_iter().flatten().map(move |id| (i, id.clone()))
-    });
     let mut candidates: Vec<(usize, String)> = records
         .iter()
         .enumerate()
         .filter_map(|(i, r)| r.arxiv.as_ref().map(|a| (i, a.to_string())))
         .collect();
-    candidates.extend(found);
-    let ids: Vec<String> = candidates.iter().map(|(_, id)| id.clone()).collect();
-    let arxiv: HashMap<String, Paper> = store
-        .papers_by_id(&ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
+    let named: Vec<String> = candidates
+        .iter()
+        .map(|(_, id)| id.clone())
+        .filter(|id| !arxiv.contains_key(id))
         .collect();
+    if !named.is_empty() {
+        for paper in store.papers_by_id(&named).await? {
+            arxiv.insert(paper.id.clone(), paper);
+        }
+    }
+    candidates.extend(unnamed.iter().flat_map(|&i| {
+        let ids = titled.get(&title_key(&records[i].paper.title));
+        ids.into_iter().flatten().map(move |id| (i, id.clone()))
+    }));
     let mut links = Vec::new();
     let mut stamped: Vec<Paper> = Vec::new();
     for (i, id) in candidates {
