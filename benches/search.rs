@@ -158,8 +158,12 @@ fn main() {
             limit: Some(10),
             ..Default::default()
         };
-        rt.block_on(papers::web::search::run(&state, &params))
-            .unwrap();
+        rt.block_on(papers::web::search::run(
+            &state,
+            &params,
+            papers::web::ClientAddr(None),
+        ))
+        .unwrap();
     };
 
     // Each query goes through every variant in turn, so that a change in the machine's speed

@@ -184,3 +184,44 @@ async fn bad_urls_fail_with_a_clear_error() {
         .unwrap();
     assert!(!err.to_string().contains("secret"), "{err}");
 }
+
+#[tokio::test]
+async fn a_large_batch_of_new_and_changed_papers_is_stored_whole_and_in_order() {
+    // 250 rows: more than one multi-row statement, and a last one shorter than the others.
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let store = store::connect(&db.url).await.unwrap();
+        let first: Vec<_> = (0..150).map(paper).collect();
+        store.upsert_batch(&first).await.unwrap();
+        let mut batch: Vec<_> = (100..350).map(paper).collect();
+        for p in &mut batch[..50] {
+            p.title = format!("{} (revised)", p.title);
+            p.updated = Date::new(2030, 1, 1);
+        }
+        let o = store.upsert_batch(&batch).await.unwrap();
+        assert_eq!(
+            o,
+            BatchOutcome {
+                inserted: 200,
+                updated: 50,
+                unchanged: 0
+            },
+            "{backend}"
+        );
+        assert_eq!(store.max_seq().await.unwrap(), 400, "{backend}");
+        let ids: Vec<String> = batch.iter().map(|p| p.id.clone()).collect();
+        let mut stored = store.papers_by_id(&ids).await.unwrap();
+        stored.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut wanted = batch.clone();
+        wanted.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(
+            stored, wanted,
+            "{backend}: every field of every row as written"
+        );
+        // Sequence numbers follow the batch's order, one per written paper.
+        let changes = store.changes_since(150, 1000).await.unwrap();
+        let order: Vec<&str> = changes.iter().map(|c| c.paper.id.as_str()).collect();
+        let expected: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(order, expected, "{backend}");
+    }
+}

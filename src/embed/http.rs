@@ -11,6 +11,9 @@ use std::time::Duration;
 
 /// Texts sent in one request.
 const BATCH: usize = 64;
+/// Requests in flight at once: a GPU server (text-embeddings-inference, vLLM) batches
+/// concurrent requests together, and one at a time left it idle between round trips.
+const IN_FLIGHT: usize = 4;
 
 pub struct HttpEmbedder {
     fetcher: Fetcher,
@@ -112,10 +115,12 @@ impl Embedder for HttpEmbedder {
     }
 
     async fn embed(&self, texts: Vec<String>) -> anyhow::Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            out.extend(self.embed_batch(chunk).await?);
-        }
-        Ok(out)
+        use futures_util::{StreamExt, TryStreamExt};
+        let requests: Vec<_> = texts.chunks(BATCH).map(|c| self.embed_batch(c)).collect();
+        let batches: Vec<Vec<Vec<f32>>> = futures_util::stream::iter(requests)
+            .buffered(IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(batches.into_iter().flatten().collect())
     }
 }

@@ -10,6 +10,7 @@ mod ranking;
 mod schema;
 mod search;
 mod spell;
+mod stem;
 mod sync;
 mod writer;
 

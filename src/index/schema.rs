@@ -1,12 +1,13 @@
 //! Index fields and text analysers.
 
+use super::stem::CachedStemmer;
 use std::sync::Arc;
 use tantivy::schema::{
     FAST, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 
 /// English prose: lower-cased, accents folded, Porter-stemmed.
@@ -108,7 +109,7 @@ pub fn prose(letters: FirstLetters) -> TextAnalyzer {
         .filter(letters)
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(CachedStemmer)
         .build()
 }
 

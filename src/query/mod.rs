@@ -116,6 +116,17 @@ impl Query {
         out
     }
 
+    /// How many words the wanted words and phrases hold.
+    pub fn words(&self) -> usize {
+        self.wanted()
+            .iter()
+            .map(|c| match &c.term {
+                Term::Phrase(p) => p.split_whitespace().count(),
+                _ => 1,
+            })
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
     }

@@ -112,11 +112,12 @@ pub struct ApiResults {
 )]
 pub async fn search(
     State(state): State<AppState>,
+    client: super::ClientAddr,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<ApiResults>, AppError> {
     let started = std::time::Instant::now();
     let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let found = search::run(&state, &params).await?;
+    let found = search::run(&state, &params, client).await?;
     let hits = found
         .hits
         .into_iter()

@@ -17,13 +17,14 @@ const ATOM: &str = "application/atom+xml; charset=utf-8";
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
+    client: super::ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let params = SearchParams {
         sort: Some(params.sort.unwrap_or(Sort::Newest)),
         ..params
     };
-    let found = search::run(&state, &params).await?;
+    let found = search::run(&state, &params, client).await?;
     let papers: Vec<Paper> = found.hits.into_iter().map(|h| h.paper).collect();
     let base = base_url(&state, &headers);
     let self_url = format!("{base}{}", links::search_url("/search/feed", &params));

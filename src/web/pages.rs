@@ -148,8 +148,9 @@ struct Few {
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
+    client: super::ClientAddr,
 ) -> Result<Response, PageError> {
-    let found = search::run(&state, &params).await?;
+    let found = search::run(&state, &params, client).await?;
     if let Some(id) = &found.query.arxiv_id {
         return Ok(Redirect::to(&format!("/arxiv/{id}")).into_response());
     }

@@ -1,7 +1,7 @@
 //! One search as every front end runs it: parse, search off the runtime, load the papers.
 
 use super::params::SearchParams;
-use super::{AppError, AppState};
+use super::{AppError, AppState, ClientAddr};
 use crate::domain::Paper;
 use crate::embed::rerank::meaning_text;
 use crate::index::{Facets, Sort};
@@ -30,7 +30,12 @@ pub struct FoundHit {
 }
 
 /// Runs the search `params` describe. A query that is just an arXiv id finds that paper.
-pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppError> {
+/// `client` is who asked, for the per-client limit on long queries.
+pub async fn run(
+    state: &AppState,
+    params: &SearchParams,
+    client: ClientAddr,
+) -> Result<Found, AppError> {
     let mut req = params.to_request()?;
     let (page, limit, offset) = (params.page(), req.limit, req.offset);
     let meaning = state.meaning.as_ref();
@@ -68,7 +73,10 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Found, AppEr
             reranked: None,
         });
     }
-    let slot = state.search_slots.acquire().await?;
+    let slot = state
+        .search_slots
+        .acquire(client.0, req.query.words())
+        .await?;
     let index = state.index.clone();
     let ranking = state.ranking;
     let (req, results) = tokio::task::spawn_blocking(move || {
