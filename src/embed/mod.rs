@@ -1,6 +1,7 @@
 //! Meaning on top of words: text embedders (a local model or an OpenAI-compatible
 //! endpoint), the stored paper vectors, reranking and related papers.
 
+pub mod ann;
 pub mod backfill;
 pub mod bert;
 pub mod http;
