@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Embedding benchmarks in one run: local model (candle) against sentence-transformers on
-# PyTorch CPU on the same texts, then the related-papers scan at 115k and 1M vectors.
+# PyTorch CPU on the same texts, then the related-papers scan at 115k and 1M vectors, and the
+# approximate index against the exact scan at 1M (ANN_VECTORS="1000000 2700000" for more).
 #
 # Usage: bench/embed.sh MODEL_DIR [CORPUS.jsonl] [N]
 #   MODEL_DIR  all-MiniLM-L6-v2 (target/models/all-MiniLM-L6-v2 after .ci/run)
@@ -20,4 +21,7 @@ for tokens in 256 128; do
 done
 for vectors in 115671 1000000; do
   cargo bench -q --bench embed -- scan "$vectors"
+done
+for vectors in ${ANN_VECTORS:-1000000}; do
+  cargo bench -q --bench embed -- ann "$vectors"
 done

@@ -90,13 +90,27 @@ async fn embed(global: &Global, opts: &EmbedOptions, args: &EmbedArgs) -> anyhow
         "no embedder configured: set PAPERS_EMBED_MODEL_DIR, or PAPERS_EMBED_URL and PAPERS_EMBED_MODEL",
     )?;
     let services = Services::open(global).await?;
-    let semantic = Semantic::open(embedder, &global.data_dir, &*services.store).await;
+    let semantic = Semantic::open(embedder, &global.data_dir, &*services.store, opts.ann()).await;
     let done = match semantic {
-        Ok(s) => backfill::backlog(&s, &*services.store, args.batch).await,
+        Ok(s) => match backfill::backlog(&s, &*services.store, args.batch).await {
+            // Build the related-papers index now, so the server starts with it saved.
+            Ok(n) => tokio::task::spawn_blocking(move || s.index())
+                .await?
+                .map(|built| (n, built))
+                .map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e.into()),
     };
     services.close().await?;
-    println!("embedded {} papers", done?);
+    let (papers, built) = done?;
+    println!("embedded {papers} papers");
+    if let Some(b) = built {
+        println!(
+            "related-papers index: {} vectors in {} lists ({} placed, {:.1} s)",
+            b.rows, b.lists, b.placed, b.seconds
+        );
+    }
     Ok(())
 }
 

@@ -81,7 +81,13 @@ pub async fn run_with(
 
     let semantic = match &rerank {
         Some(r) => {
-            let semantic = Semantic::open(r.embedder.clone(), scratch.path(), &*store).await?;
+            let semantic = Semantic::open(
+                r.embedder.clone(),
+                scratch.path(),
+                &*store,
+                crate::embed::ann::AnnOptions::default(),
+            )
+            .await?;
             let progress = Progress::new("embedding", Some(store.count().await? as u64));
             semantic.catch_up(&*store, 64, Some(&progress)).await?;
             progress.finish();

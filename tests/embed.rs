@@ -481,6 +481,112 @@ async fn a_slow_embedder_leaves_search_to_bm25_within_the_deadline() {
     }
 }
 
+/// Related papers through the approximate index (its threshold set low for the test; its
+/// recall is measured in `embed::ann`'s unit tests): built in the background once there are
+/// enough vectors, saved beside them and loaded on restart without a rebuild, the same
+/// answers as the exact scan when it looks in every list, and new papers found at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_papers_use_the_approximate_index_above_its_threshold() {
+    let addr = embeddings_server(std::sync::Arc::new(Fake::default())).await;
+    let mut opts = http_options(addr);
+    opts.ann_min_vectors = 40;
+    let corpus: Vec<_> = (0..60).map(common::paper).collect();
+    for backend in common::backends() {
+        let db = common::fresh_db(backend).await;
+        let services = indexed(&db, &corpus).await;
+        let open = || async {
+            let meaning = Meaning::open(&opts, &db.data_dir(), &*services.store)
+                .await
+                .unwrap()
+                .unwrap();
+            // Waits for the build the background started, if any.
+            let semantic = meaning.semantic.clone();
+            tokio::task::spawn_blocking(move || semantic.index().unwrap())
+                .await
+                .unwrap();
+            meaning
+        };
+        let meaning = open().await;
+        assert!(
+            meaning.semantic.read().ann().is_none(),
+            "{backend}: nothing stored yet"
+        );
+        meaning
+            .semantic
+            .catch_up(&*services.store, 32, None)
+            .await
+            .unwrap();
+        let semantic = meaning.semantic.clone();
+        tokio::task::spawn_blocking(move || semantic.index().unwrap())
+            .await
+            .unwrap();
+        let saved = db.data_dir().join("vectors/http_test-model.ivf");
+        let written = std::fs::metadata(&saved).unwrap().modified().unwrap();
+        assert_eq!(meaning.semantic.read().ann().unwrap().lists(), 8);
+        drop(meaning);
+
+        // A restart loads the saved index: nothing changed, so nothing is written again.
+        let meaning = open().await;
+        assert!(meaning.semantic.read().ann().is_some(), "{backend}");
+        assert_eq!(
+            std::fs::metadata(&saved).unwrap().modified().unwrap(),
+            written
+        );
+        let expected: Vec<f32> = {
+            let set = meaning.semantic.read();
+            let probe = set.get("2401.00002").unwrap();
+            let mut all: Vec<f32> = corpus
+                .iter()
+                .filter(|p| p.id != "2401.00002")
+                .map(|p| set.cosine(&p.id, &probe).unwrap())
+                .collect();
+            all.sort_by(|a, b| b.total_cmp(a));
+            all.truncate(5);
+            all
+        };
+        let store = services.store.clone();
+        let server = serve_meaning(&services, meaning.clone()).await;
+        let v = common::get(server, b"/api/similar?id=2401.00002&limit=5")
+            .await
+            .json();
+        let scores: Vec<f32> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["score"].as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(scores.len(), 5, "{backend}: {v}");
+        assert!(
+            scores
+                .iter()
+                .zip(&expected)
+                .all(|(a, b)| (a - b).abs() < 1e-5),
+            "{backend}: {scores:?} against the exact {expected:?}"
+        );
+        assert!(!ids(&v).contains(&"2401.00002".to_string()));
+        let same = common::get(server, b"/api/similar?id=2401.00002&same=category&limit=3")
+            .await
+            .json();
+        assert_eq!(ids(&same).len(), 3, "{backend}: {same}");
+
+        // A paper stored now is found through the index as soon as it is embedded.
+        let mut new = common::paper(99);
+        new.id = "2402.00001".into();
+        new.title = "Jigsaw puzzles of kumquats".into();
+        new.abstract_text = "Kumquat jam".into();
+        store.upsert_batch(&[new]).await.unwrap();
+        meaning.semantic.catch_up(&*store, 32, None).await.unwrap();
+        assert_eq!(meaning.semantic.read().ann().unwrap().lists(), 8);
+        let v = common::get(
+            server,
+            b"/api/similar?text=Jigsaw+puzzles+of+kumquats.+Kumquat+jam&limit=1",
+        )
+        .await
+        .json();
+        assert_eq!(ids(&v), ["2402.00001"], "{backend}: {v}");
+    }
+}
+
 /// An endpoint that is down when the server starts: with vectors of its model stored they
 /// load, and searches answer from BM25 saying so; with none, opening says the embedder is
 /// down (and `papers serve` then serves without meaning instead of failing).

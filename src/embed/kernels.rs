@@ -1,6 +1,7 @@
 //! Vectorised CPU kernels: the BERT encoder's fused steps (bias + GELU, bias + residual +
 //! layer norm, the masked attention softmax, the split of the query/key/value product into
-//! heads) and the related-papers scan over 8-bit vectors.
+//! heads) and the related-papers scans over 8-bit vectors (all rows, chosen rows, or one
+//! vector against the approximate index's centroids).
 //!
 //! Each works in place on a matrix product's output where it can (no fresh tensor, so no
 //! page clearing) and runs under `pulp`'s run-time dispatch, so its plain loops are compiled
@@ -331,6 +332,59 @@ impl Kernel for Dots<'_> {
         let rows = codes.chunks_exact(self.probe.len());
         for ((score, row), scale) in scores.iter_mut().zip(rows).zip(self.scales) {
             *score = super::dot_codes(self.probe, row) * scale;
+        }
+    }
+}
+
+/// `scores[i]` ← the dot product of `probe` with the 8-bit row `rows[i]` of `codes`
+/// (`probe.len()` each) times its scale: [`dots`] over chosen rows, for the approximate index.
+pub fn dots_rows(probe: &[f32], codes: &[i8], scales: &[f32], rows: &[u32], scores: &mut [f32]) {
+    vectorized(
+        &DotsRows {
+            probe,
+            codes,
+            scales,
+        },
+        scores,
+        rows,
+    );
+}
+
+struct DotsRows<'a> {
+    probe: &'a [f32],
+    codes: &'a [i8],
+    scales: &'a [f32],
+}
+
+impl Kernel for DotsRows<'_> {
+    type Input = u32;
+
+    #[inline(always)]
+    fn apply(&self, scores: &mut [f32], rows: &[u32]) {
+        let dim = self.probe.len();
+        for (score, &row) in scores.iter_mut().zip(rows) {
+            let row = row as usize;
+            *score =
+                super::dot_codes(self.probe, &self.codes[row * dim..][..dim]) * self.scales[row];
+        }
+    }
+}
+
+/// `scores[i]` ← the dot product of row `i` of the f32 `matrix` (`codes.len()` each) with the
+/// 8-bit `codes`: one stored vector against every centroid of the approximate index.
+pub fn dots_with_codes(matrix: &[f32], codes: &[i8], scores: &mut [f32]) {
+    vectorized(&DotsWithCodes(codes), scores, matrix);
+}
+
+struct DotsWithCodes<'a>(&'a [i8]);
+
+impl Kernel for DotsWithCodes<'_> {
+    type Input = f32;
+
+    #[inline(always)]
+    fn apply(&self, scores: &mut [f32], matrix: &[f32]) {
+        for (score, row) in scores.iter_mut().zip(matrix.chunks_exact(self.0.len())) {
+            *score = super::dot_codes(row, self.0);
         }
     }
 }

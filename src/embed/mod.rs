@@ -1,6 +1,7 @@
 //! Meaning on top of words: text embedders (a local model or an OpenAI-compatible
 //! endpoint), the stored paper vectors, reranking and related papers.
 
+pub mod ann;
 pub mod backfill;
 pub mod bert;
 pub mod http;
@@ -94,6 +95,14 @@ pub struct EmbedOptions {
         default_value_t = 1_000
     )]
     pub rerank_timeout_ms: u64,
+    /// Stored vectors from which related papers use the approximate index (built in the
+    /// background; below this they scan every vector).
+    #[arg(long, global = true, env = "PAPERS_ANN_MIN_VECTORS", default_value_t = ann::AnnOptions::default().min_vectors)]
+    pub ann_min_vectors: usize,
+    /// Clusters of the approximate index a related-papers probe looks in (more: better recall,
+    /// slower).
+    #[arg(long, global = true, env = "PAPERS_ANN_PROBES", default_value_t = ann::AnnOptions::default().probes)]
+    pub ann_probes: usize,
 }
 
 impl EmbedOptions {
@@ -132,6 +141,14 @@ impl EmbedOptions {
             deadline: std::time::Duration::from_millis(self.rerank_timeout_ms),
         }
     }
+
+    /// When related papers use the approximate index.
+    pub fn ann(&self) -> ann::AnnOptions {
+        ann::AnnOptions {
+            min_vectors: self.ann_min_vectors,
+            probes: self.ann_probes.max(1),
+        }
+    }
 }
 
 /// Everything searches and pages need for meaning: the embedder, the stored vectors and how
@@ -154,7 +171,7 @@ impl Meaning {
         let Some(embedder) = opts.open()? else {
             return Ok(None);
         };
-        let semantic = semantic::Semantic::open(embedder, data_dir, store).await?;
+        let semantic = semantic::Semantic::open(embedder, data_dir, store, opts.ann()).await?;
         tracing::info!(
             vectors = semantic.read().len(),
             model = semantic.embedder.model(),

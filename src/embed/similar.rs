@@ -1,4 +1,5 @@
-//! Related papers: the stored vectors nearest to a paper's or a text's, by exact scan.
+//! Related papers: the stored vectors nearest to a paper's or a text's, by exact scan or,
+//! in large sets, through the approximate index (src/embed/ann.rs).
 
 use super::semantic::Semantic;
 use super::vectors::VectorSet;
@@ -33,15 +34,37 @@ impl Ord for Scored {
     }
 }
 
-/// The `k` vectors most similar to `probe`, best first, leaving out `exclude`.
+/// The `k` vectors most similar to `probe`, best first, leaving out `exclude`: from the
+/// approximate index when the set has one, by exact scan otherwise.
 pub fn nearest(set: &VectorSet, probe: &[f32], k: usize, exclude: Option<&str>) -> Vec<Neighbour> {
     if k == 0 || probe.is_empty() || probe.len() != set.dim() {
         return Vec::new();
     }
-    let mut scores = vec![0f32; set.len()];
-    set.cosines(probe, &mut scores);
+    match set.ann() {
+        Some(ann) => {
+            let rows = ann.candidates(probe);
+            let mut scores = vec![0f32; rows.len()];
+            set.cosines_of(probe, &rows, &mut scores);
+            let scored = rows.into_iter().map(|r| r as usize).zip(scores);
+            best(set, scored, k, exclude)
+        }
+        None => {
+            let mut scores = vec![0f32; set.len()];
+            set.cosines(probe, &mut scores);
+            best(set, scores.into_iter().enumerate(), k, exclude)
+        }
+    }
+}
+
+/// The `k` best of `scored` (row, cosine), best first, leaving out `exclude`.
+fn best(
+    set: &VectorSet,
+    scored: impl Iterator<Item = (usize, f32)>,
+    k: usize,
+    exclude: Option<&str>,
+) -> Vec<Neighbour> {
     let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
-    for (row, score) in scores.into_iter().enumerate() {
+    for (row, score) in scored {
         if best.len() == k && best.peek().is_some_and(|Reverse(s)| s.0 >= score) {
             continue;
         }

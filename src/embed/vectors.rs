@@ -8,6 +8,7 @@
 //! the dimension and the database id, so another model or another database starts afresh
 //! instead of mixing vectors.
 
+use super::ann::Ivf;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -35,6 +36,10 @@ pub struct VectorSet {
     codes: Vec<i8>,
     scales: Vec<f32>,
     watermark: i64,
+    /// The approximate index related papers use, once built (large sets only).
+    pub(super) ann: Option<Ivf>,
+    /// An index being built: kept in step like `ann` until it replaces it.
+    pub(super) staged: Option<Ivf>,
 }
 
 impl VectorSet {
@@ -77,13 +82,35 @@ impl VectorSet {
         &self.codes[row * self.dim..(row + 1) * self.dim]
     }
 
+    /// The 8-bit codes of row `row`.
+    pub(super) fn row_codes(&self, row: usize) -> &[i8] {
+        self.codes(row)
+    }
+
+    /// The scale of row `row`.
+    pub(super) fn row_scale(&self, row: usize) -> f32 {
+        self.scales[row]
+    }
+
+    /// The approximate index, when there is one.
+    pub fn ann(&self) -> Option<&Ivf> {
+        self.ann.as_ref()
+    }
+
+    /// Sets how many clusters the approximate index looks in (for measuring recall).
+    pub fn set_ann_probes(&mut self, probes: usize) {
+        if let Some(ann) = &mut self.ann {
+            ann.set_probes(probes);
+        }
+    }
+
     /// Adds or replaces the vector of `id`.
     pub fn insert(&mut self, id: &str, seq: i64, vector: &[f32]) {
         debug_assert_eq!(vector.len(), self.dim);
         let largest = vector.iter().fold(0f32, |m, x| m.max(x.abs()));
         let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
         let codes = vector.iter().map(|x| (x / scale).round() as i8);
-        match self.rows.get(id) {
+        let row = match self.rows.get(id) {
             Some(&row) => {
                 let dim = self.dim;
                 self.codes[row * dim..(row + 1) * dim]
@@ -91,13 +118,19 @@ impl VectorSet {
                     .zip(codes)
                     .for_each(|(c, q)| *c = q);
                 self.scales[row] = scale;
+                row
             }
             None => {
                 self.rows.insert(id.to_string(), self.ids.len());
                 self.ids.push(id.to_string());
                 self.codes.extend(codes);
                 self.scales.push(scale);
+                self.ids.len() - 1
             }
+        };
+        let codes = &self.codes[row * self.dim..(row + 1) * self.dim];
+        for index in [&mut self.ann, &mut self.staged].into_iter().flatten() {
+            index.place(row, codes, scale);
         }
         self.watermark = self.watermark.max(seq);
     }
@@ -110,6 +143,11 @@ impl VectorSet {
     /// The cosine of `probe` with every stored vector, row by row, into `scores`.
     pub fn cosines(&self, probe: &[f32], scores: &mut [f32]) {
         super::kernels::dots(probe, &self.codes, &self.scales, scores);
+    }
+
+    /// The cosine of `probe` with the vectors of `rows`, into `scores`.
+    pub fn cosines_of(&self, probe: &[f32], rows: &[u32], scores: &mut [f32]) {
+        super::kernels::dots_rows(probe, &self.codes, &self.scales, rows, scores);
     }
 
     /// An empty set of vectors of length `dim`.
@@ -179,6 +217,11 @@ impl VectorFile {
             }
         };
         Ok((VectorFile { path, file }, set))
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Appends one batch and syncs it to disk.
