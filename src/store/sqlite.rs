@@ -99,8 +99,8 @@ pub(super) async fn connect(url: &str) -> StoreResult<SqlStore<Sqlite>> {
         // its papers from pages spread over the whole file.
         .pragma("mmap_size", MMAP_BYTES.to_string())
         // Pages kept per connection (SQLite's default is 2 MB): a batch's inserts land all
-        // over the id and title-hash indexes, and at millions of rows 2 MB of them spilled
-        // and were read back on every batch.
+        // over the title-hash and date indexes. Its effect was not measured apart from the
+        // multi-row inserts' (docs/benchmarks.md).
         .pragma("cache_size", format!("-{CACHE_KIB}"));
     if let Some(dir) = options.get_filename().parent()
         && !dir.as_os_str().is_empty()
