@@ -243,19 +243,13 @@ impl Plan {
         }
     }
 
-    /// `matching` with the filters, scored: the words' BM25, a sentence's stop words, and two
-    /// typed words forming an author's name. The title-pair bonus comes on top, from `bonus`.
+    /// `matching` with the filters, scored: the words' BM25 and two typed words forming an
+    /// author's name. The title-pair bonus and a sentence's stop words come on top of the
+    /// best candidates, from `bonus`.
     pub fn scored(&self, level: Level) -> Box<dyn Query> {
         let f = &self.fields;
         let mut all: Clauses = vec![(Occur::Must, self.matching(level, true))];
         let r = self.ranking;
-        // A sentence's stop words add a little to the score (SciFact nDCG +0.001); a short
-        // query's are not worth walking their long lists for.
-        let sentence = self.words.len() >= r.sentence;
-        for stem in self.stop.iter().filter(|_| sentence).flat_map(|w| &w.stems) {
-            all.push((Occur::Should, term_query(f.text, stem, 1.0)));
-            all.push((Occur::Should, term_query(f.title, stem, r.title_boost)));
-        }
         if r.author_boost > 0.0 {
             let names: Vec<&str> = self
                 .words
@@ -278,11 +272,19 @@ impl Plan {
         Box::new(BooleanQuery::new(all))
     }
 
-    /// The bonus that orders known items first: typed words next to each other (or one word
-    /// apart) in the title. Reading positions, it is added to the best candidates only;
-    /// `None` when the query has no two such words.
+    /// What is added to the best candidates only: the bonus that orders known items first
+    /// (typed words next to each other, or one word apart, in the title: it reads positions)
+    /// and a sentence's stop words (SciFact nDCG +0.001; their lists hold nearly every paper,
+    /// too long to walk for every match). `None` when the query has neither.
     pub fn bonus(&self) -> Option<Box<dyn Query>> {
         let (f, r) = (&self.fields, self.ranking);
+        let mut any: Vec<Box<dyn Query>> = Vec::new();
+        if self.words.len() >= r.sentence {
+            for stem in self.stop.iter().flat_map(|w| &w.stems) {
+                any.push(term_query(f.text, stem, 1.0));
+                any.push(term_query(f.title, stem, r.title_boost));
+            }
+        }
         // A sentence is no remembered title: its pairs share one pair's bonus (whole, they
         // cost SciFact nDCG), while a shorter query's pairs each get it.
         let stop = |w: &String| STOP_WORDS.contains(&w.as_str());
@@ -295,7 +297,6 @@ impl Plan {
             true => 1.0,
             false => (1.0 / pairs.len().max(1) as f32).min(1.0),
         };
-        let mut any: Vec<Box<dyn Query>> = Vec::new();
         for (slop, boost) in [(0, r.title_phrase_boost), (1, r.title_near_boost)] {
             if boost <= 0.0 {
                 continue;

@@ -257,7 +257,8 @@ impl SearchIndex {
         let matching = plan.matching(level, true);
         let (top, total, facets) = match req.sort {
             Sort::Relevance => {
-                // The best candidates, then the title-pair bonus on them alone.
+                // The best candidates, then the title-pair bonus (and a sentence's stop
+                // words) on them alone.
                 let candidates =
                     TopDocs::with_limit(RESCORED.max(req.offset + limit)).order_by_score();
                 let (top, total, facets) =
@@ -399,7 +400,7 @@ pub(super) fn all_ids(searcher: &Searcher, fields: &Fields) -> IndexResult<Vec<S
     Ok(ids)
 }
 
-/// Candidates the title-pair bonus reorders: ranks past these come from BM25 alone.
+/// Candidates the bonus reorders: ranks past these come from BM25 alone.
 const RESCORED: usize = 1000;
 
 /// `top` (best first) with `bonus`'s score added to each paper it matches, best first again.
