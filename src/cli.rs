@@ -336,7 +336,14 @@ async fn eval(args: &EvalArgs, opts: &EmbedOptions) -> anyhow::Result<()> {
     } else {
         None
     };
-    let scores = crate::eval::run_with(&args.beir, &args.split, &args.title_boost, rerank).await?;
+    let scores = crate::eval::run_with(
+        &args.beir,
+        &args.split,
+        &args.title_boost,
+        rerank,
+        args.distractors.as_deref(),
+    )
+    .await?;
     println!(
         "split  queries  title_boost  rerank  depth  nDCG@10  Recall@100  MRR@10  p50_ms  p95_ms"
     );

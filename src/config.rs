@@ -276,6 +276,11 @@ pub struct EvalArgs {
     /// BM25 candidates to rerank, each scored (comma-separated; default: the server's).
     #[arg(long, value_delimiter = ',')]
     pub rerank_depths: Vec<usize>,
+    /// An arXiv metadata snapshot (`.gz`/`.zst` read as such, `-` standard input) imported
+    /// beside the collection: papers without judgements that the judged ones must outrank, to
+    /// score the ranking on a corpus of realistic size.
+    #[arg(long)]
+    pub distractors: Option<String>,
 }
 
 #[cfg(test)]

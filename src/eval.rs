@@ -55,16 +55,18 @@ pub struct RerankEval {
 /// Imports `dir/corpus.jsonl` into a scratch database and index, then scores the queries
 /// of `dir/qrels/<split>.tsv` once per title weight.
 pub async fn run(dir: &Path, split: &str, title_boosts: &[f32]) -> anyhow::Result<Vec<Scores>> {
-    run_with(dir, &[split.to_string()], title_boosts, None).await
+    run_with(dir, &[split.to_string()], title_boosts, None, None).await
 }
 
 /// `run` over several splits (one import, one embedding), and with `rerank` also the
-/// reranked rankings (once per title weight and rerank weight), after embedding the corpus.
+/// reranked rankings (once per title weight and rerank weight), after embedding the corpus;
+/// `distractors`, an arXiv snapshot, is imported beside the collection first.
 pub async fn run_with(
     dir: &Path,
     splits: &[String],
     title_boosts: &[f32],
     rerank: Option<RerankEval>,
+    distractors: Option<&str>,
 ) -> anyhow::Result<Vec<Scores>> {
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
     let url = format!("sqlite://{}", scratch.path().join("eval.db").display());
@@ -72,6 +74,17 @@ pub async fn run_with(
     let index = SearchIndex::open(&scratch.path().join("index"))?;
     let writer = index.try_writer()?.context("scratch index is locked")?;
     let syncer = Syncer::new(index.clone(), writer, store.clone())?;
+    if let Some(path) = distractors {
+        let input = import::input::open(path)?;
+        let summary = import::run(
+            store.clone(),
+            Some(syncer.clone()),
+            input,
+            Format::ArxivSnapshot,
+        )
+        .await?;
+        tracing::info!(%summary, "distractors imported");
+    }
     let corpus = dir.join("corpus.jsonl");
     let input = import::input::open(&corpus.to_string_lossy())?;
     let summary = import::run(store.clone(), Some(syncer.clone()), input, Format::Jsonl).await?;
