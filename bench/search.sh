@@ -12,6 +12,8 @@
 # $SCRATCH/<corpus>/corpus.jsonl.zst, imported into $SCRATCH/<corpus>/ (SQLite) and reused, and
 # so is the tantivy-py index; CORPUS: an existing .jsonl.zst of that corpus to use instead of
 # generating it; DURATION (default 20) seconds of wrk load.
+# BIN: measure this papers binary instead of building target/release/papers (the in-process
+# figures come from `cargo bench` on the working tree either way).
 # Needs: python3 with tantivy (pip install tantivy), zstd, wrk (Debian package `wrk`), a
 # release build (built here).
 set -euo pipefail
@@ -23,8 +25,12 @@ scratch=${SCRATCH:-/tmp/papers-bench-search}/$name
 duration=${DURATION:-20}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet
-bin=target/release/papers
+if [ -n "${BIN:-}" ]; then
+  bin=$BIN
+else
+  cargo build --release --quiet
+  bin=target/release/papers
+fi
 export PAPERS_DATABASE_URL="sqlite://$scratch/papers.db" PAPERS_DATA_DIR="$scratch/data"
 # A fixed corpus: no arXiv sync while measuring.
 export PAPERS_ARXIV_SYNC=false
