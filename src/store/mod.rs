@@ -130,6 +130,7 @@ pub trait Store: Send + Sync {
     /// The most recently published papers.
     async fn latest(&self, limit: i64) -> StoreResult<Vec<Paper>>;
 
+    /// How many papers the database holds: kept by every write batch, never counted.
     async fn count(&self) -> StoreResult<i64>;
 
     /// Records that venue records are versions of arXiv papers (links already known are
