@@ -386,3 +386,36 @@ async fn updates_replace_documents_and_new_papers_add() {
         );
     }
 }
+
+/// Filling an empty index, an import merges nothing as it goes and leaves one segment at
+/// the end; an index that already has papers is never put in bulk mode.
+#[tokio::test]
+async fn filling_an_empty_index_merges_once_at_the_end() {
+    use papers::index::{CommitPolicy, SearchIndex, Syncer};
+    const COMMITS: usize = 12;
+    for backend in backends() {
+        let db = fresh_db(backend).await;
+        let store = papers::store::connect(&db.url).await.unwrap();
+        let index = SearchIndex::open(&db.data_dir().join("index")).unwrap();
+        let writer = index.try_writer().unwrap().unwrap();
+        let syncer = Syncer::new(index.clone(), writer, store.clone()).unwrap();
+        assert!(syncer.begin_bulk().await.unwrap(), "{backend}: empty");
+        for batch in 0..COMMITS {
+            let papers: Vec<_> = (batch * 10..batch * 10 + 10).map(paper).collect();
+            store.upsert_batch(&papers).await.unwrap();
+            syncer.catch_up(CommitPolicy::Now, None).await.unwrap();
+        }
+        index.refresh().unwrap();
+        assert!(
+            index.segments() >= COMMITS,
+            "{backend}: {} segments, merged while filling",
+            index.segments()
+        );
+        assert!(syncer.end_bulk().await.unwrap() >= COMMITS, "{backend}");
+        assert_eq!(index.segments(), 1, "{backend}");
+        assert_eq!(index.num_docs(), (COMMITS * 10) as u64, "{backend}");
+        assert!(!syncer.begin_bulk().await.unwrap(), "{backend}: not empty");
+        syncer.close().await.unwrap();
+        store.close().await;
+    }
+}

@@ -124,6 +124,11 @@ pub async fn run(
     let parse = format.parser();
     let reader = std::thread::spawn(move || read_batches(input, parse, tx));
 
+    // Filling an empty index, its segments are merged once, at the end.
+    let bulk = match &syncer {
+        Some(syncer) => syncer.begin_bulk().await?,
+        None => false,
+    };
     let written = Arc::new(Notify::new());
     let follower = syncer
         .clone()
@@ -162,6 +167,11 @@ pub async fn run(
     }
     if let Some(syncer) = syncer {
         syncer.catch_up(CommitPolicy::Now, None).await?;
+        if bulk {
+            // Part of the import's time: it leaves one segment, as a server would.
+            let merged = syncer.end_bulk().await?;
+            tracing::info!(segments = merged, "index merged into one segment");
+        }
     }
     progress.finish();
     summary.inserted = outcome.inserted;

@@ -218,6 +218,35 @@ impl Syncer {
         .await?
     }
 
+    /// Bulk mode, for filling an empty index: no merges while it fills, one at the end
+    /// (`end_bulk`), so that each paper is merged once instead of level by level. Returns
+    /// whether the index was empty, and bulk mode taken.
+    pub async fn begin_bulk(&self) -> IndexResult<bool> {
+        if self.index.num_docs() > 0 {
+            return Ok(false);
+        }
+        self.set_bulk(true).await?;
+        Ok(true)
+    }
+
+    /// Leaves bulk mode and merges the segments written into one (as a server leaves an
+    /// index a minute after an import). Returns how many segments were merged.
+    pub async fn end_bulk(&self) -> IndexResult<usize> {
+        self.set_bulk(false).await?;
+        self.compact().await
+    }
+
+    async fn set_bulk(&self, bulk: bool) -> IndexResult<()> {
+        let state = self.state.lock().await;
+        state
+            .writer
+            .run(move |w| {
+                w.set_bulk(bulk);
+                Ok(())
+            })
+            .await
+    }
+
     /// Commits what is pending and lets merges finish; the writer lock is released.
     pub async fn close(self) -> IndexResult<()> {
         self.catch_up(CommitPolicy::Now, None).await?;

@@ -2,6 +2,7 @@
 
 use super::{Fields, IndexResult, SCHEMA_VERSION, Watermark};
 use crate::domain::Paper;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Memory for the writer's in-flight segments, shared by its threads.
@@ -107,6 +108,17 @@ impl IndexWriter {
             segments: ids.len(),
             future: self.inner.merge(&ids),
         }))
+    }
+
+    /// In bulk (filling an empty index), segments are not merged as they come, level by
+    /// level, only once at the end (`merge_all`): each paper is merged once.
+    pub fn set_bulk(&self, bulk: bool) {
+        match bulk {
+            true => self.inner.set_merge_policy(Box::new(NoMergePolicy)),
+            false => self
+                .inner
+                .set_merge_policy(Box::new(LogMergePolicy::default())),
+        }
     }
 
     /// Waits for background merges to finish and releases the lock.
