@@ -169,8 +169,9 @@ pub async fn run(
         syncer.catch_up(CommitPolicy::Now, None).await?;
         if bulk {
             // Part of the import's time: it leaves one segment, as a server would.
+            tracing::info!("merging the index into one segment");
             let merged = syncer.end_bulk().await?;
-            tracing::info!(segments = merged, "index merged into one segment");
+            tracing::info!(segments = merged, "index merged");
         }
     }
     progress.finish();
