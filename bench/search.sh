@@ -77,6 +77,11 @@ QUERIES="$scratch/queries.txt" wrk -t2 -c64 -d"${duration}s" -s bench/wrk_querie
 echo '```'
 echo
 echo "server memory after the load (/proc/PID/status): $(awk '/^(VmHWM|VmRSS|RssAnon|RssFile):/ {printf "%s %.0f MiB, ", $1, $2 / 1024}' "/proc/$server/status" | sed 's/, $//')"
+# The file-backed part by what is mapped: the database, the index, the rest (the binary).
+echo "file-backed by mapping (/proc/PID/smaps): $(awk '
+  /^[0-9a-f]+-[0-9a-f]+ / { path = $6; what = path ~ /papers\.db/ ? "database" : path ~ /\/index\// ? "index" : path == "" || path ~ /^\[/ ? "" : "other" }
+  /^Rss:/ && what != "" { kib[what] += $2 }
+  END { printf "database %.0f MiB, index %.0f MiB, other %.0f MiB", kib["database"] / 1024, kib["index"] / 1024, kib["other"] / 1024 }' "/proc/$server/smaps")"
 
 # The same queries in tantivy-py, Cool Papers' configuration (title + abstract, default
 # tokenizer, OR, in process, ids only), and papers over one HTTP connection, by one script.

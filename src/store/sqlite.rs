@@ -82,8 +82,6 @@ impl Backend for Sqlite {
     }
 }
 
-/// How much of the database file SQLite reads through a memory map.
-const MMAP_BYTES: u64 = 1 << 30;
 /// Page cache per connection, in KiB.
 const CACHE_KIB: u32 = 32 * 1024;
 
@@ -95,9 +93,11 @@ pub(super) async fn connect(url: &str) -> StoreResult<SqlStore<Sqlite>> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
         .foreign_keys(true)
-        // Reads through a memory map instead of a read call per page: a search page loads
-        // its papers from pages spread over the whole file.
-        .pragma("mmap_size", MMAP_BYTES.to_string())
+        // No memory map (SQLite's default): each page fault on a mapped file maps the
+        // neighbouring pages already cached too, so the papers of a few thousand searches
+        // held 430 MiB of a 2.7M-paper file in the server's memory; a read call per page
+        // into the page cache below keeps to what is read (docs/benchmarks.md).
+        .pragma("mmap_size", "0")
         // Pages kept per connection (SQLite's default is 2 MB): a batch's inserts land all
         // over the title-hash and date indexes. Its effect was not measured apart from the
         // multi-row inserts' (docs/benchmarks.md).
