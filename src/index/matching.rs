@@ -275,8 +275,9 @@ impl Plan {
     /// What is added to the best candidates only: the bonus that orders known items first
     /// (typed words next to each other, or one word apart, in the title: it reads positions)
     /// and a sentence's stop words (SciFact nDCG +0.001; their lists hold nearly every paper,
-    /// too long to walk for every match). `None` when the query has neither.
-    pub fn bonus(&self) -> Option<Box<dyn Query>> {
+    /// too long to walk for every match), each part its own query. Empty when the query has
+    /// neither.
+    pub fn bonus(&self) -> Vec<Box<dyn Query>> {
         let (f, r) = (&self.fields, self.ranking);
         let mut any: Vec<Box<dyn Query>> = Vec::new();
         if self.words.len() >= r.sentence {
@@ -327,7 +328,7 @@ impl Plan {
             phrase.set_slop(slop);
             any.push(Box::new(BoostQuery::new(Box::new(phrase), boost)));
         }
-        (!any.is_empty()).then(|| Box::new(BooleanQuery::union(any)) as Box<dyn Query>)
+        any
     }
 }
 

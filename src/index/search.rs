@@ -14,7 +14,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Scorer;
 use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
-use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument};
+use tantivy::{DocAddress, DocSet, Order, SeekDangerResult, Searcher, TantivyDocument};
 
 /// Near spellings a rare word may take in the fuzzy fallback.
 const NEAR_SPELLINGS: usize = 3;
@@ -263,10 +263,7 @@ impl SearchIndex {
                     TopDocs::with_limit(RESCORED.max(req.offset + limit)).order_by_score();
                 let (top, total, facets) =
                     searcher.search(&*plan.scored(level), &(candidates, Count, counter))?;
-                let top = match plan.bonus() {
-                    Some(bonus) => with_bonus(searcher, &*bonus, top)?,
-                    None => top,
-                };
+                let top = with_bonus(searcher, &plan.bonus(), top)?;
                 let page = top.into_iter().skip(req.offset).take(limit).collect();
                 (page, total, facets)
             }
@@ -403,31 +400,44 @@ pub(super) fn all_ids(searcher: &Searcher, fields: &Fields) -> IndexResult<Vec<S
 /// Candidates the bonus reorders: ranks past these come from BM25 alone.
 const RESCORED: usize = 1000;
 
-/// `top` (best first) with `bonus`'s score added to each paper it matches, best first again.
+/// `top` (best first) with the score of each `bonus` query added to each paper it matches,
+/// best first again.
 fn with_bonus(
     searcher: &Searcher,
-    bonus: &dyn Query,
+    bonus: &[Box<dyn Query>],
     mut top: Vec<(f32, DocAddress)>,
 ) -> IndexResult<Vec<(f32, DocAddress)>> {
-    let weight = bonus.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    if bonus.is_empty() {
+        return Ok(top);
+    }
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let weights = bonus
+        .iter()
+        .map(|q| q.weight(scoring))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     let mut order: Vec<usize> = (0..top.len()).collect();
     order.sort_by_key(|&i| top[i].1);
-    let mut scorer = None;
+    let mut scorers = Vec::new();
     let mut segment = None;
     for i in order {
         let address = top[i].1;
         if segment != Some(address.segment_ord) {
             let reader = searcher.segment_reader(address.segment_ord);
-            scorer = Some(weight.scorer(reader, 1.0)?);
+            scorers = weights
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()?;
             segment = Some(address.segment_ord);
         }
-        let scorer = scorer.as_mut().expect("a scorer for this segment");
-        // `seek` only moves forward: a scorer already past this paper has no bonus for it.
-        if scorer.doc() < address.doc_id {
-            scorer.seek(address.doc_id);
-        }
-        if scorer.doc() == address.doc_id {
-            top[i].0 += scorer.score();
+        for scorer in &mut scorers {
+            // Asks about this paper alone: `seek` would walk on to the next match, which for
+            // a phrase of common words means checking the positions of every paper between.
+            // A scorer already past it (its lower bound) does not match it.
+            if scorer.doc() <= address.doc_id
+                && scorer.seek_danger(address.doc_id) == SeekDangerResult::Found
+            {
+                top[i].0 += scorer.score();
+            }
         }
     }
     top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
