@@ -498,3 +498,36 @@ async fn search_means_what_was_typed() {
         }
     }
 }
+
+/// The title-pair bonus reaches every candidate: papers whose titles hold the same words
+/// (so the same BM25), interleaved in the index, rank typed words side by side first, one
+/// word apart next, further apart last. (The index alone decides: one backend.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn words_side_by_side_in_the_title_rank_first_wherever_the_paper_sits() {
+    const TITLES: [&str; 3] = [
+        "Zorblat quexing mirvane toplish",
+        "Zorblat mirvane quexing toplish",
+        "Zorblat mirvane toplish quexing",
+    ];
+    let papers: Vec<Paper> = (0..45)
+        .map(|i| Paper {
+            title: TITLES[i % 3].to_string(),
+            abstract_text: "A study.".to_string(),
+            authors: vec!["Ada Lovelace".to_string()],
+            ..common::paper(i)
+        })
+        .collect();
+    let db = fresh_db("sqlite").await;
+    let (addr, _services) = serve(&db, &papers).await;
+    for q in ["zorblat+quexing", "Zorblat+quexing+paper+study"] {
+        let json = api(addr, &format!("/api/search?q={q}&limit=45")).await;
+        let classes: Vec<usize> = ids(&json)
+            .iter()
+            .map(|id| papers.iter().position(|p| p.id == *id).unwrap() % 3)
+            .collect();
+        let mut sorted = classes.clone();
+        sorted.sort();
+        assert_eq!(classes.len(), 45, "{q}");
+        assert_eq!(classes, sorted, "{q}: classes by rank {classes:?}");
+    }
+}

@@ -14,7 +14,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Scorer;
 use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
-use tantivy::{DocAddress, DocSet, Order, SeekDangerResult, Searcher, TantivyDocument};
+use tantivy::{DocAddress, DocSet, Order, Searcher, SeekDangerResult, TantivyDocument};
 
 /// Near spellings a rare word may take in the fuzzy fallback.
 const NEAR_SPELLINGS: usize = 3;
