@@ -426,6 +426,68 @@ async fn search_means_what_was_typed() {
             "{backend}: {loosened} relaxed queries tried"
         );
 
+        // A sentence (five or more words) that some papers hold whole, fewer than a page, keeps
+        // the most words that still fill a page; one that no paper holds whole takes any word.
+        let (mut stepped, mut any) = (0, 0);
+        for round in 0..160 {
+            let n = 5 + round % 2;
+            let pool: Vec<&str> = match round % 3 {
+                0 => VOCAB.to_vec(),
+                _ => {
+                    let paper = &truth[rng.below(PAPERS)];
+                    VOCAB
+                        .iter()
+                        .copied()
+                        .filter(|w| paper.contains(*w))
+                        .collect()
+                }
+            };
+            if pool.len() < n {
+                continue;
+            }
+            let mut words: Vec<&str> = Vec::new();
+            while words.len() < n {
+                let w = pool[rng.below(pool.len())];
+                if !words.contains(&w) {
+                    words.push(w);
+                }
+            }
+            let found = having(&words);
+            if found >= 20 {
+                continue;
+            }
+            let at_least = |k: usize| {
+                truth
+                    .iter()
+                    .filter(|t| words.iter().filter(|w| t.contains(**w)).count() >= k)
+                    .count() as u64
+            };
+            let q = words.join("+");
+            let json = api(addr, &format!("/api/search?q={q}&limit=5")).await;
+            let notes = json["query"]["notes"].to_string();
+            if notes.contains("near spellings") {
+                continue;
+            }
+            let k = match found {
+                0 => 1,
+                _ => (2..n).rev().find(|&k| at_least(k) >= 20).unwrap_or(1),
+            };
+            let shown = if k == 1 { "any".into() } else { k.to_string() };
+            assert!(
+                notes.contains(&format!("match {shown} of {n} words")),
+                "{backend}: {q} ({found} hold all): {notes}"
+            );
+            assert_eq!(json["total"], at_least(k), "{backend}: {q}");
+            match k {
+                1 => any += 1,
+                _ => stepped += 1,
+            }
+        }
+        assert!(
+            stepped >= 10 && any >= 10,
+            "{backend}: {stepped} sentences stepped down, {any} to any word"
+        );
+
         // A title with two letters swapped in its longest word still finds its paper, and the
         // suggestion spells it right.
         let mut found = 0;

@@ -1,6 +1,7 @@
 //! What a parsed query matches and how it scores: its plain words all wanted (fewer, or
 //! near spellings, when the search relaxes), its other clauses and the filters required.
 
+use super::at_least::AtLeast;
 use super::filters::{Filters, any_keyword, published_between, term_query, term_query_lc};
 use super::ranking::Ranking;
 use super::schema::{EXACT, PROSE};
@@ -220,9 +221,7 @@ impl Plan {
                     .flat_map(|w| token_parts(&self.fields, self.ranking, w, 0, level.fuzzy));
                 Box::new(BooleanQuery::union(parts.collect()))
             } else {
-                Box::new(BooleanQuery::union_with_minimum_required_clauses(
-                    words, min,
-                ))
+                Box::new(AtLeast::new(words, min))
             };
             all.push((Occur::Must, words));
         }

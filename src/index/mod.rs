@@ -1,5 +1,6 @@
 //! The tantivy index: derived from the database, stamped with the change sequence it reached.
 
+mod at_least;
 mod facets;
 mod filters;
 mod highlight;

@@ -20,7 +20,8 @@ pub struct Ranking {
     pub near_weight: f32,
     /// Papers the strict query must find before the search stops relaxing it.
     pub fill: usize,
-    /// Plain words from which a query is read as a sentence: relaxed, it takes any word.
+    /// Plain words from which a query is read as a sentence: relaxed, it takes any word when
+    /// no paper holds them all.
     pub sentence: usize,
 }
 

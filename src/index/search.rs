@@ -169,21 +169,20 @@ impl SearchIndex {
         if found >= enough || n == 1 {
             return Ok(level);
         }
-        // Counts only grow as fewer words are required: the most words that still fill. A
-        // long query is a sentence: any of its words will do, BM25 ranks those with more first.
-        let (mut lo, mut hi) = (1, n - 1);
-        if n >= ranking.sentence {
-            hi = 0;
-        }
+        // Counts only grow as fewer words are required: the most words that still fill,
+        // counted from the top (cheap while most words are required; any word is never
+        // counted). A long query that no paper holds whole is a sentence in other words: any
+        // of its words will do, BM25 ranks those with more first.
+        let lowest = match n >= ranking.sentence && found == 0 {
+            true => n,
+            false => 2,
+        };
         let mut best = 1;
-        while lo <= hi {
-            let mid = (lo + hi) / 2;
-            let at = Level { min: mid, ..level };
-            if count(searcher, &*plan.matching(at, false))? >= fill {
-                best = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
+        for min in (lowest..n).rev() {
+            let at = Level { min, ..level };
+            if reaches(searcher, &*plan.matching(at, false), fill)? {
+                best = min;
+                break;
             }
         }
         level.min = best;
@@ -376,6 +375,26 @@ fn suggestion(
 /// How many papers `query` matches.
 fn count(searcher: &Searcher, query: &dyn Query) -> IndexResult<u64> {
     Ok(searcher.search(query, &Count)? as u64)
+}
+
+/// Whether `query` matches at least `enough` papers: the walk stops there.
+fn reaches(searcher: &Searcher, query: &dyn Query, enough: u64) -> IndexResult<bool> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut found = 0;
+    for segment in searcher.segment_readers() {
+        let alive = segment.alive_bitset();
+        let mut matches = weight.scorer(segment, 1.0)?;
+        while matches.doc() != tantivy::TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(matches.doc())) {
+                found += 1;
+                if found >= enough {
+                    return Ok(true);
+                }
+            }
+            matches.advance();
+        }
+    }
+    Ok(false)
 }
 
 fn text_value(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
