@@ -191,6 +191,34 @@ fn named_paper(papers: &[Paper]) -> usize {
         .expect("a graph paper without sketch")
 }
 
+/// `n` different words of `pool`, drawn at random.
+fn distinct<'a>(rng: &mut Rng, pool: &[&'a str], n: usize) -> Vec<&'a str> {
+    let mut words: Vec<&str> = Vec::new();
+    while words.len() < n {
+        let w = pool[rng.below(pool.len())];
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    words
+}
+
+/// How many papers hold at least `k` of `words`.
+fn holding_at_least(truth: &[HashSet<String>], words: &[&str], k: usize) -> u64 {
+    truth
+        .iter()
+        .filter(|t| words.iter().filter(|w| t.contains(**w)).count() >= k)
+        .count() as u64
+}
+
+/// The answer to `q` and its notes, unless near spellings stood in (which a count of the
+/// typed words cannot check).
+async fn relaxed_search(addr: std::net::SocketAddr, q: &str) -> Option<(Value, String)> {
+    let json = api(addr, &format!("/api/search?q={q}&limit=5")).await;
+    let notes = json["query"]["notes"].to_string();
+    (!notes.contains("near spellings")).then_some((json, notes))
+}
+
 /// Lower-cased words of a paper's title, abstract and authors.
 fn words_of(p: &Paper) -> HashSet<String> {
     let text = format!("{} {} {}", p.title, p.abstract_text, p.authors.join(" "));
@@ -383,28 +411,15 @@ async fn search_means_what_was_typed() {
         // fill a page (20), as its note says, and a filter's total is still its facet's count.
         let mut loosened = 0;
         for _ in 0..200 {
-            let mut words: Vec<&str> = Vec::new();
-            while words.len() < 4 {
-                let w = VOCAB[rng.below(VOCAB.len())];
-                if !words.contains(&w) {
-                    words.push(w);
-                }
-            }
+            let words = distinct(&mut rng, VOCAB, 4);
             if having(&words) > 0 {
                 continue;
             }
-            let at_least = |k: usize| {
-                truth
-                    .iter()
-                    .filter(|t| words.iter().filter(|w| t.contains(**w)).count() >= k)
-                    .count() as u64
-            };
+            let at_least = |k: usize| holding_at_least(&truth, &words, k);
             let q = words.join("+");
-            let json = api(addr, &format!("/api/search?q={q}&limit=5")).await;
-            let notes = json["query"]["notes"].to_string();
-            if notes.contains("near spellings") {
+            let Some((json, notes)) = relaxed_search(addr, &q).await else {
                 continue;
-            }
+            };
             let k = (2..4).rev().find(|&k| at_least(k) >= 20).unwrap_or(1);
             let shown = if k == 1 { "any".into() } else { k.to_string() };
             assert!(
@@ -445,29 +460,16 @@ async fn search_means_what_was_typed() {
             if pool.len() < n {
                 continue;
             }
-            let mut words: Vec<&str> = Vec::new();
-            while words.len() < n {
-                let w = pool[rng.below(pool.len())];
-                if !words.contains(&w) {
-                    words.push(w);
-                }
-            }
+            let words = distinct(&mut rng, &pool, n);
             let found = having(&words);
             if found >= 20 {
                 continue;
             }
-            let at_least = |k: usize| {
-                truth
-                    .iter()
-                    .filter(|t| words.iter().filter(|w| t.contains(**w)).count() >= k)
-                    .count() as u64
-            };
+            let at_least = |k: usize| holding_at_least(&truth, &words, k);
             let q = words.join("+");
-            let json = api(addr, &format!("/api/search?q={q}&limit=5")).await;
-            let notes = json["query"]["notes"].to_string();
-            if notes.contains("near spellings") {
+            let Some((json, notes)) = relaxed_search(addr, &q).await else {
                 continue;
-            }
+            };
             let k = match found {
                 0 => 1,
                 _ => (2..n).rev().find(|&k| at_least(k) >= 20).unwrap_or(1),
