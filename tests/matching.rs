@@ -219,26 +219,46 @@ async fn relaxed_search(addr: std::net::SocketAddr, q: &str) -> Option<(Value, S
     (!notes.contains("near spellings")).then_some((json, notes))
 }
 
-/// A relaxed query keeps its level under a filter and newest first: filtered, its total is
-/// the count its facet showed (`json`, unfiltered); newest first, the same total.
-async fn same_set_filtered_and_newest(
-    addr: std::net::SocketAddr,
-    q: &str,
-    json: &Value,
-    category: &str,
-    backend: &str,
-) {
-    let filtered = api(addr, &format!("/api/search?q={q}&category={category}")).await;
-    assert_eq!(
-        filtered["total"],
-        facet(json, "categories", category),
-        "{backend}: {q} in {category}"
-    );
-    let newest = api(addr, &format!("/api/search?q={q}&sort=newest&limit=5")).await;
-    assert_eq!(
-        newest["total"], json["total"],
-        "{backend}: {q} newest first"
-    );
+/// The level a relaxed query should reach: `k` of its `n` words (1: any), found in `total`
+/// papers.
+struct Level {
+    k: usize,
+    n: usize,
+    total: u64,
+}
+
+impl Level {
+    /// The answer `json` (with `notes`) to `q` says the level and has its total, and the query
+    /// keeps it under a filter and newest first: filtered, its total is the count its facet
+    /// showed unfiltered; newest first, the same total.
+    async fn check(
+        &self,
+        addr: std::net::SocketAddr,
+        q: &str,
+        json: &Value,
+        notes: &str,
+        category: &str,
+        backend: &str,
+    ) {
+        let (k, n) = (self.k, self.n);
+        let shown = if k == 1 { "any".into() } else { k.to_string() };
+        assert!(
+            notes.contains(&format!("match {shown} of {n} words")),
+            "{backend}: {q}: {notes}"
+        );
+        assert_eq!(json["total"], self.total, "{backend}: {q}");
+        let filtered = api(addr, &format!("/api/search?q={q}&category={category}")).await;
+        assert_eq!(
+            filtered["total"],
+            facet(json, "categories", category),
+            "{backend}: {q} in {category}"
+        );
+        let newest = api(addr, &format!("/api/search?q={q}&sort=newest&limit=5")).await;
+        assert_eq!(
+            newest["total"], json["total"],
+            "{backend}: {q} newest first"
+        );
+    }
 }
 
 /// Lower-cased words of a paper's title, abstract and authors.
@@ -443,14 +463,15 @@ async fn search_means_what_was_typed() {
                 continue;
             };
             let k = (2..4).rev().find(|&k| at_least(k) >= 20).unwrap_or(1);
-            let shown = if k == 1 { "any".into() } else { k.to_string() };
-            assert!(
-                notes.contains(&format!("match {shown} of 4 words")),
-                "{backend}: {q}: {notes}"
-            );
-            assert_eq!(json["total"], at_least(k), "{backend}: {q}");
             let category = CATEGORIES[rng.below(CATEGORIES.len())];
-            same_set_filtered_and_newest(addr, &q, &json, category, backend).await;
+            let level = Level {
+                k,
+                n: 4,
+                total: at_least(k),
+            };
+            level
+                .check(addr, &q, &json, &notes, category, backend)
+                .await;
             loosened += 1;
         }
         assert!(
@@ -491,14 +512,15 @@ async fn search_means_what_was_typed() {
                 0 => 1,
                 _ => (2..n).rev().find(|&k| at_least(k) >= 20).unwrap_or(1),
             };
-            let shown = if k == 1 { "any".into() } else { k.to_string() };
-            assert!(
-                notes.contains(&format!("match {shown} of {n} words")),
-                "{backend}: {q} ({found} hold all): {notes}"
-            );
-            assert_eq!(json["total"], at_least(k), "{backend}: {q}");
             let category = CATEGORIES[rng.below(CATEGORIES.len())];
-            same_set_filtered_and_newest(addr, &q, &json, category, backend).await;
+            let level = Level {
+                k,
+                n,
+                total: at_least(k),
+            };
+            level
+                .check(addr, &q, &json, &notes, category, backend)
+                .await;
             match k {
                 1 => any += 1,
                 _ => stepped += 1,
