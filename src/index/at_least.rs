@@ -214,13 +214,12 @@ mod tests {
     use super::*;
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{BooleanQuery, TermQuery};
-    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
     use tantivy::{Index, TantivyDocument};
 
     /// Papers of up to four words out of eight, each paper's words drawn from its number.
-    fn index() -> (Index, tantivy::schema::Field, tantivy::schema::Field) {
+    fn index() -> (Index, tantivy::schema::Field) {
         let mut schema = Schema::builder();
-        let id = schema.add_text_field("id", STRING | tantivy::schema::STORED);
         let body = schema.add_text_field("body", TEXT);
         let index = Index::create_in_ram(schema.build());
         let mut writer: tantivy::IndexWriter = index.writer(20_000_000).unwrap();
@@ -230,12 +229,11 @@ mod tests {
                 .map(|w| format!("w{w}"))
                 .collect();
             let mut doc = TantivyDocument::new();
-            doc.add_text(id, n.to_string());
             doc.add_text(body, words.join(" "));
             writer.add_document(doc).unwrap();
         }
         writer.commit().unwrap();
-        (index, id, body)
+        (index, body)
     }
 
     fn words(body: tantivy::schema::Field, n: usize) -> Vec<Box<dyn Query>> {
@@ -251,7 +249,7 @@ mod tests {
 
     #[test]
     fn finds_and_scores_what_tantivys_own_minimum_match_does() {
-        let (index, _, body) = index();
+        let (index, body) = index();
         let searcher = index.reader().unwrap().searcher();
         for n in 2..=8 {
             for min in 1..=n {
@@ -286,7 +284,7 @@ mod tests {
 
     #[test]
     fn seeks_land_on_the_next_match() {
-        let (index, _, body) = index();
+        let (index, body) = index();
         let searcher = index.reader().unwrap().searcher();
         let segment = &searcher.segment_readers()[0];
         let weight = |q: &dyn Query| q.weight(EnableScoring::disabled_from_searcher(&searcher));
