@@ -344,41 +344,59 @@ fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query
     }
 }
 
-/// Token `i` of `word`, matched and scored as `token_parts` says. A token in no author's
-/// name (and with no near spelling to take) matches by the title + abstract field alone, the
-/// title only adding to its score: the same papers and scores as the union, and far cheaper
-/// to seek within an intersection than a union that scores every paper it passes.
+/// Token `i` of `word`: its stem (and near spellings when `fuzzy`) in the title + abstract,
+/// each scored with its title weighted, or the unstemmed token in the authors when it may
+/// stand in a name (matching, never scoring: a stray first name must not outrank an acronym).
+/// The title only adds to the score of what the title + abstract field matched (it holds the
+/// title too), and the places are joined by a union that scores only the papers the walk asks
+/// about: tantivy's own union scores every paper of its window, most of which the other words
+/// then rule out.
 fn token_query(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Box<dyn Query> {
-    if word.named[i] || (fuzzy && !word.near[i].is_empty()) {
-        return Box::new(BooleanQuery::union(token_parts(f, r, word, i, fuzzy)));
+    let mut any: Vec<Box<dyn Query>> = stems(word, i, fuzzy)
+        .map(|(stem, weight)| {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term_query(f.text, stem, weight)),
+                (
+                    Occur::Should,
+                    term_query(f.title, stem, r.title_boost * weight),
+                ),
+            ])) as Box<dyn Query>
+        })
+        .collect();
+    if word.named[i] {
+        any.push(name_query(f, word, i));
     }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, term_query(f.text, &word.stems[i], 1.0)),
-        (
-            Occur::Should,
-            term_query(f.title, &word.stems[i], r.title_boost),
-        ),
-    ]))
+    match any.len() {
+        1 => any.pop().expect("one place"),
+        _ => Box::new(AtLeast::new(any, 1)),
+    }
+}
+
+/// Token `i`'s stem with its weight, and with `fuzzy` its near spellings with theirs.
+fn stems(word: &Word, i: usize, fuzzy: bool) -> impl Iterator<Item = (&str, f32)> {
+    let near = word.near[i].iter().filter(move |_| fuzzy);
+    std::iter::once((word.stems[i].as_str(), 1.0)).chain(near.map(|(s, w)| (s.as_str(), *w)))
+}
+
+/// Token `i` in the author names: it matches there, scoring nothing.
+fn name_query(f: &Fields, word: &Word, i: usize) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(
+        term_query(f.authors, &word.exact[i], 1.0),
+        0.0,
+    ))
 }
 
 /// The places token `i` of `word` may match, any one enough: its stem (and near spellings
 /// when `fuzzy`) in the title and abstract, and the unstemmed token in the authors when it
 /// may stand in a name.
 fn token_parts(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Vec<Box<dyn Query>> {
-    let mut stems = vec![(word.stems[i].as_str(), 1.0)];
-    if fuzzy {
-        stems.extend(word.near[i].iter().map(|(s, w)| (s.as_str(), *w)));
-    }
     let mut any: Vec<Box<dyn Query>> = Vec::new();
-    for (stem, weight) in stems {
+    for (stem, weight) in stems(word, i, fuzzy) {
         any.push(term_query(f.text, stem, weight));
         any.push(term_query(f.title, stem, r.title_boost * weight));
     }
     if word.named[i] {
-        any.push(Box::new(ConstScoreQuery::new(
-            term_query(f.authors, &word.exact[i], 1.0),
-            0.0,
-        )));
+        any.push(name_query(f, word, i));
     }
     any
 }
