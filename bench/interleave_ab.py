@@ -8,7 +8,8 @@ within a round. Also checks that both answer the same total and the same ten ids
   bench/interleave_ab.py --dir /tmp/papers-bench-search/synth-2700000 --copy /tmp/synth-copy A B
 
 Queries as bench/latency_ab.py draws them (--seed, default 17): --n topical queries of 2-3
-abstract words and --n title fragments of 3-6 title words, after 30 of each as warm-up. Prints
+abstract words, --n title fragments of 3-6 title words and the first words of the topical
+queries alone, after 30 of each as warm-up. Prints
 one markdown row per binary and set: p50, p99 and mean ms (request written to body read),
 and how many queries the two answered differently. Standard library only.
 """
@@ -63,6 +64,7 @@ def main():
     ap.add_argument("b")
     args = ap.parse_args()
     sets = draw(os.path.join(args.dir, "papers.db"), args.n, args.seed)
+    sets["one word"] = [q.split()[0] for q in sets["topical (2-3 words)"]]
     procs = [serve(args.a, args.dir, PORT), serve(args.b, args.copy, PORT + 1)]
     try:
         conns = [connect(PORT), connect(PORT + 1)]

@@ -204,10 +204,12 @@ impl Plan {
     pub fn matching(&self, level: Level, with_filters: bool) -> Box<dyn Query> {
         let mut all: Clauses = Vec::new();
         if !self.words.is_empty() {
+            // One word leads the walk alone; several seek each other.
+            let sought = self.words.len() > 1;
             let words: Vec<Box<dyn Query>> = self
                 .words
                 .iter()
-                .map(|w| word_query(&self.fields, self.ranking, w, level.fuzzy))
+                .map(|w| word_query(&self.fields, self.ranking, w, level.fuzzy, sought))
                 .collect();
             let min = level.min.clamp(1, words.len());
             let words: Box<dyn Query> = if min == words.len() {
@@ -333,10 +335,11 @@ impl Plan {
 
 /// One plain word: each of its tokens in the title and abstract (scored, the title weighted)
 /// or in the authors (matching, never scoring: a stray first name must not outrank an
-/// acronym; whole names score through `Plan::scored`). `fuzzy` lets near spellings stand in.
-fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query> {
+/// acronym; whole names score through `Plan::scored`). `fuzzy` lets near spellings stand in;
+/// `sought`: other words lead the walk (see `token_query`).
+fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool, sought: bool) -> Box<dyn Query> {
     let tokens: Vec<Box<dyn Query>> = (0..word.stems.len())
-        .map(|i| token_query(f, r, word, i, fuzzy))
+        .map(|i| token_query(f, r, word, i, fuzzy, sought || word.stems.len() > 1))
         .collect();
     match tokens.len() {
         1 => tokens.into_iter().next().expect("one token"),
@@ -348,10 +351,22 @@ fn word_query(f: &Fields, r: Ranking, word: &Word, fuzzy: bool) -> Box<dyn Query
 /// each scored with its title weighted, or the unstemmed token in the authors when it may
 /// stand in a name (matching, never scoring: a stray first name must not outrank an acronym).
 /// The title only adds to the score of what the title + abstract field matched (it holds the
-/// title too), and the places are joined by a union that scores only the papers the walk asks
-/// about: tantivy's own union scores every paper of its window, most of which the other words
-/// then rule out.
-fn token_query(f: &Fields, r: Ranking, word: &Word, i: usize, fuzzy: bool) -> Box<dyn Query> {
+/// title too). When the token has several places and is `sought` (other words lead the walk
+/// and seek it), they are joined by a union that scores only the papers asked about:
+/// tantivy's own union scores every paper of its window, most of which the other words then
+/// rule out; walked whole, tantivy's is the faster.
+fn token_query(
+    f: &Fields,
+    r: Ranking,
+    word: &Word,
+    i: usize,
+    fuzzy: bool,
+    sought: bool,
+) -> Box<dyn Query> {
+    let places = word.named[i] || (fuzzy && !word.near[i].is_empty());
+    if places && !sought {
+        return Box::new(BooleanQuery::union(token_parts(f, r, word, i, fuzzy)));
+    }
     let mut any: Vec<Box<dyn Query>> = stems(word, i, fuzzy)
         .map(|(stem, weight)| {
             Box::new(BooleanQuery::new(vec![
@@ -424,7 +439,9 @@ impl SearchIndex {
         let f = &self.fields;
         match (clause.field, &clause.term) {
             (Field::Any, QTerm::Word(w)) if clause.excluded => self.all_words(f.text, w),
-            (Field::Any, QTerm::Word(w)) => Some(word_query(f, ranking, &self.word(w)?, false)),
+            (Field::Any, QTerm::Word(w)) => {
+                Some(word_query(f, ranking, &self.word(w)?, false, false))
+            }
             (Field::Any, QTerm::Phrase(p)) => {
                 let either: Vec<_> = [
                     self.phrase(f.title_exact, p),
