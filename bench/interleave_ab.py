@@ -13,32 +13,12 @@ queries alone, after 30 of each as warm-up. Prints
 one markdown row per binary and set: p50, p99 and mean ms (request written to body read),
 and how many queries the two answered differently. Standard library only.
 """
-import argparse, http.client, json, math, os, subprocess, sys, time, urllib.parse
+import argparse, http.client, json, math, os, sys, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latency_ab import draw  # noqa: E402
+from latency_ab import draw, start, wait_ready  # noqa: E402
 
 PORT = 18530
-
-
-def serve(binary, corpus, port):
-    env = dict(os.environ, PAPERS_DATABASE_URL=f"sqlite://{corpus}/papers.db",
-               PAPERS_DATA_DIR=f"{corpus}/data", PAPERS_ARXIV_SYNC="false")
-    return subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def connect(port):
-    for _ in range(600):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            c.request("GET", "/readyz")
-            if c.getresponse().status == 200:
-                return http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"the server on port {port} did not become ready")
 
 
 def ask(conn, q):
@@ -65,9 +45,11 @@ def main():
     args = ap.parse_args()
     sets = draw(os.path.join(args.dir, "papers.db"), args.n, args.seed)
     sets["one word"] = [q.split()[0] for q in sets["topical (2-3 words)"]]
-    procs = [serve(args.a, args.dir, PORT), serve(args.b, args.copy, PORT + 1)]
+    procs = [start(args.a, args.dir, PORT), start(args.b, args.copy, PORT + 1)]
     try:
-        conns = [connect(PORT), connect(PORT + 1)]
+        for i, proc in enumerate(procs):
+            wait_ready(proc, PORT + i)
+        conns = [http.client.HTTPConnection("127.0.0.1", PORT + i, timeout=60) for i in range(2)]
         print("| binary | queries | n | p50 ms | p99 ms | mean ms |")
         print("|---|---|---:|---:|---:|---:|")
         differing = {}

@@ -43,22 +43,33 @@ def draw(db, n, seed):
     return {"topical (2-3 words)": topical, "title fragments": fragments}
 
 
-def serve(binary, corpus):
+def start(binary, corpus, port=PORT):
+    """`papers serve` on the corpus imported in `corpus`, without waiting for it."""
     env = dict(os.environ, PAPERS_DATABASE_URL=f"sqlite://{corpus}/papers.db",
                PAPERS_DATA_DIR=f"{corpus}/data", PAPERS_ARXIV_SYNC="false")
-    proc = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{PORT}"], env=env,
+    return subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(proc, port=PORT):
+    """Waits until the server on `port` answers /readyz; kills it and exits if it never does."""
     for _ in range(600):
         try:
-            c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             c.request("GET", "/readyz")
             if c.getresponse().status == 200:
-                return proc
+                return
         except OSError:
             pass
         time.sleep(0.2)
     proc.kill()
-    sys.exit(f"{binary} did not become ready")
+    sys.exit(f"the server on port {port} did not become ready")
+
+
+def serve(binary, corpus):
+    proc = start(binary, corpus)
+    wait_ready(proc)
+    return proc
 
 
 def measure(queries):
